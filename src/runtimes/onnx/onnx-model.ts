@@ -1,0 +1,149 @@
+/**
+ * One loaded ONNX model version: an onnxruntime InferenceSession behind the LoadedModel contract.
+ * Concurrency: onnxruntime-node executes runs one at a time on the main thread (each queued with setImmediate),
+ * so concurrent run() calls are safe and simply interleave. close() waits for runs in flight, then releases.
+ */
+import type * as ort from 'onnxruntime-node';
+import { InferdError, throwIfAborted } from '../../core/errors.ts';
+import type { LoadedModel, RunRequest, RunResult } from '../../core/runtime.ts';
+import { DEFAULT_SIGNATURE, METHOD, type ModelMetadata, type Signature, type TensorSpec } from '../../core/signature.ts';
+import type { Tensor } from '../../core/tensor.ts';
+import { tfShortName } from '../../core/dtype.ts';
+import { fromOrtTensor, toOrtTensor } from './convert.ts';
+import { mapRunError } from './errors.ts';
+
+/** Identifies the version in messages (`model 'mlp' version 3`). */
+export interface ModelIdentity {
+  readonly modelName: string;
+  readonly version: number;
+}
+
+/** A LoadedModel that owns one InferenceSession. Construct with the runtime's load(); the session is adopted. */
+export class OnnxLoadedModel implements LoadedModel {
+  /** `serving_default` only: ONNX graphs have one signature. Aliases equal the ONNX value names. */
+  readonly metadata: ModelMetadata;
+  readonly #session: ort.InferenceSession;
+  readonly #signature: Signature;
+  readonly #inputNames: readonly string[];
+  readonly #outputNames: readonly string[];
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #id: ModelIdentity;
+  #closing: Promise<void> | undefined;
+
+  /** Adopt `session`; `signature` must describe exactly its inputs and outputs. */
+  constructor(session: ort.InferenceSession, signature: Signature, id: ModelIdentity) {
+    this.#session = session;
+    this.#signature = signature;
+    this.#inputNames = Object.keys(signature.inputs);
+    this.#outputNames = Object.keys(signature.outputs);
+    this.#id = id;
+    this.metadata = { signatures: { [DEFAULT_SIGNATURE]: signature } };
+  }
+
+  /** Run the model. Errors: NOT_FOUND (signature), INVALID_ARGUMENT (inputs, filter), CANCELLED/DEADLINE_EXCEEDED, INTERNAL. */
+  async run(request: RunRequest): Promise<RunResult> {
+    if (this.#closing) {
+      throw InferdError.unavailable(`Model '${this.#id.modelName}' version ${this.#id.version} has been unloaded`);
+    }
+    throwIfAborted(request.signal);
+    if (request.signatureName !== DEFAULT_SIGNATURE) {
+      throw InferdError.notFound(`Serving signature name: "${request.signatureName}" not found in signature def`);
+    }
+    const feeds = this.#feeds(request.inputs);
+    const fetches = this.#fetches(request.outputFilter);
+
+    const running = this.#session.run(feeds, fetches);
+    this.#inflight.add(running);
+    const untrack = (): void => void this.#inflight.delete(running);
+    running.then(untrack, untrack);
+
+    let outputs: ort.InferenceSession.ReturnType;
+    try {
+      outputs = await abortable(running, request.signal);
+    } catch (err) {
+      throwIfAborted(request.signal);
+      throw mapRunError(err);
+    }
+    throwIfAborted(request.signal);
+    const result: RunResult = {};
+    for (const name of fetches) {
+      const value = outputs[name];
+      if (value === undefined) throw InferdError.internal(`ONNX runtime returned no value for output '${name}'`);
+      result[name] = fromOrtTensor(name, value);
+    }
+    return result;
+  }
+
+  /** Release the session once runs in flight have settled. Idempotent; later run() calls reject with UNAVAILABLE. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#inflight]);
+      await this.#session.release();
+    })();
+    return this.#closing;
+  }
+
+  #feeds(inputs: Readonly<Record<string, Tensor>>): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of this.#inputNames) {
+      const t = inputs[name];
+      if (t === undefined) {
+        throw InferdError.invalidArgument(`Missing input '${name}'; the model's inputs are: ${this.#inputNames.join(', ')}`);
+      }
+      const spec = this.#signature.inputs[name]!;
+      if (t.dtype !== spec.dtype) {
+        throw InferdError.invalidArgument(
+          `Expects input '${name}' to be ${tfShortName(spec.dtype)} but ${tfShortName(t.dtype)} is provided`,
+        );
+      }
+      feeds[name] = toOrtTensor(name, t);
+    }
+    for (const name of Object.keys(inputs)) {
+      if (!(name in this.#signature.inputs)) {
+        throw InferdError.invalidArgument(`Unknown input '${name}'; the model's inputs are: ${this.#inputNames.join(', ')}`);
+      }
+    }
+    return feeds;
+  }
+
+  #fetches(filter: readonly string[] | undefined): readonly string[] {
+    if (filter === undefined || filter.length === 0) return this.#outputNames;
+    for (const name of filter) {
+      if (!(name in this.#signature.outputs)) {
+        throw InferdError.invalidArgument(`Output tensor alias not found in signature: ${name}`);
+      }
+    }
+    return [...new Set(filter)];
+  }
+}
+
+/** Settle with `work`, or reject as soon as `signal` aborts (the work itself continues and is tracked elsewhere). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/** Build a TensorSpec from onnxruntime value metadata; `unknownRank` forces `shape: null`. */
+export function specOf(name: string, dtype: TensorSpec['dtype'], dims: readonly (number | string)[], unknownRank: boolean): TensorSpec {
+  if (unknownRank) return { name, dtype, shape: null };
+  const shape = dims.map((d) => (typeof d === 'number' && d >= 0 ? d : -1));
+  const symbolic = dims.some((d) => typeof d === 'string' && d !== '');
+  if (!symbolic) return { name, dtype, shape };
+  return { name, dtype, shape, dimNames: dims.map((d) => (typeof d === 'string' ? d : '')) };
+}
+
+/** The method every ONNX signature declares. */
+export const ONNX_METHOD = METHOD.predict;

@@ -1,0 +1,106 @@
+/**
+ * Loads the project's own .proto files (proto/, the include root) with protobufjs and hands out the message types
+ * the gRPC transport uses. Field names keep their proto spelling (`model_spec`, `tensor_content`), as in the wire
+ * schema. The Root is built once per process and shared (it is immutable after resolveAll()).
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+
+/** Absolute path of the proto/ include root (the folder holding `tensorflow/` and `tensorflow_serving/`). */
+export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
+
+/** The entry .proto files of the services inferd serves over gRPC (paths relative to PROTO_ROOT). */
+export const SERVICE_PROTO_FILES: readonly string[] = [
+  'tensorflow_serving/apis/prediction_service.proto',
+  'tensorflow_serving/apis/model_service.proto',
+  'grpc/health/v1/health.proto',
+];
+
+/** The message types the transport encodes and decodes. */
+export interface ProtoTypes {
+  readonly root: protobuf.Root;
+  readonly PredictRequest: protobuf.Type;
+  readonly PredictResponse: protobuf.Type;
+  readonly ClassificationRequest: protobuf.Type;
+  readonly ClassificationResponse: protobuf.Type;
+  readonly RegressionRequest: protobuf.Type;
+  readonly RegressionResponse: protobuf.Type;
+  readonly MultiInferenceRequest: protobuf.Type;
+  readonly MultiInferenceResponse: protobuf.Type;
+  readonly GetModelMetadataRequest: protobuf.Type;
+  readonly GetModelMetadataResponse: protobuf.Type;
+  readonly SignatureDefMap: protobuf.Type;
+  readonly GetModelStatusRequest: protobuf.Type;
+  readonly GetModelStatusResponse: protobuf.Type;
+  readonly ReloadConfigRequest: protobuf.Type;
+  readonly ReloadConfigResponse: protobuf.Type;
+  readonly HealthCheckRequest: protobuf.Type;
+  readonly HealthCheckResponse: protobuf.Type;
+  readonly TensorProto: protobuf.Type;
+}
+
+let cached: ProtoTypes | undefined;
+
+/** A protobufjs Root over PROTO_ROOT; `google/protobuf/*` imports resolve to protobufjs' bundled well-known types. */
+export function loadRoot(files: readonly string[] = SERVICE_PROTO_FILES): protobuf.Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin: string, target: string): string =>
+    target.startsWith('google/protobuf/') ? target : path.join(PROTO_ROOT, target);
+  root.loadSync([...files], { keepCase: true });
+  root.resolveAll();
+  return root;
+}
+
+/** The shared message types (loaded on first call). */
+export function protoTypes(): ProtoTypes {
+  if (cached) return cached;
+  const root = loadRoot();
+  const t = (name: string): protobuf.Type => root.lookupType(name);
+  const s = (name: string): protobuf.Type => t(`tensorflow.serving.${name}`);
+  cached = {
+    root,
+    PredictRequest: s('PredictRequest'),
+    PredictResponse: s('PredictResponse'),
+    ClassificationRequest: s('ClassificationRequest'),
+    ClassificationResponse: s('ClassificationResponse'),
+    RegressionRequest: s('RegressionRequest'),
+    RegressionResponse: s('RegressionResponse'),
+    MultiInferenceRequest: s('MultiInferenceRequest'),
+    MultiInferenceResponse: s('MultiInferenceResponse'),
+    GetModelMetadataRequest: s('GetModelMetadataRequest'),
+    GetModelMetadataResponse: s('GetModelMetadataResponse'),
+    SignatureDefMap: s('SignatureDefMap'),
+    GetModelStatusRequest: s('GetModelStatusRequest'),
+    GetModelStatusResponse: s('GetModelStatusResponse'),
+    ReloadConfigRequest: s('ReloadConfigRequest'),
+    ReloadConfigResponse: s('ReloadConfigResponse'),
+    HealthCheckRequest: t('grpc.health.v1.HealthCheckRequest'),
+    HealthCheckResponse: t('grpc.health.v1.HealthCheckResponse'),
+    TensorProto: t('tensorflow.TensorProto'),
+  };
+  return cached;
+}
+
+/** A protobufjs 64-bit value as decoded: a Long-like `{low, high}` or a plain number (when `long` is absent). */
+export type Int64Like = number | string | { readonly low: number; readonly high: number; readonly unsigned?: boolean };
+
+/** Convert a decoded 64-bit field to bigint (signed unless `unsigned`). */
+export function int64ToBigInt(v: Int64Like | null | undefined, unsigned = false): bigint {
+  if (v === null || v === undefined) return 0n;
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'string') return BigInt(v);
+  const u = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+  return unsigned ? u : BigInt.asIntN(64, u);
+}
+
+/** Convert a decoded 64-bit field to a JS number (precision lost beyond 2^53; fine for versions). */
+export function int64ToNumber(v: Int64Like | null | undefined): number {
+  return Number(int64ToBigInt(v));
+}
+
+/** A 64-bit value in the `{low, high}` form protobufjs' writer accepts (two's complement for negatives). */
+export function bigIntToInt64(v: bigint): { low: number; high: number } {
+  const u = BigInt.asUintN(64, v);
+  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0 };
+}

@@ -58,11 +58,17 @@ export function formatFloat64(v: number): string {
   return withPoint(s);
 }
 
-const ESCAPE_NEEDED = /["\\\u0000-\u001f]/;
+function needsEscape(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}
 
 /** A JSON string literal as rapidjson's Writer writes it (only `"`, `\` and control characters escaped). */
 export function quoteJson(s: string): string {
-  if (!ESCAPE_NEEDED.test(s)) return `"${s}"`;
+  if (!needsEscape(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const c = ch.charCodeAt(0);

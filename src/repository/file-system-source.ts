@@ -19,7 +19,7 @@ export interface FileSystemSourceOptions {
   readonly pollWaitSeconds?: number;
   /** Receives the versions on disk after every successful poll (the full list, sorted descending). */
   readonly onVersions: (versions: AspiredVersion[]) => void;
-  /** Receives poll failures (e.g. missing base path); the previous declaration stays in force. */
+  /** Receives poll failures (e.g. missing base path), once per distinct failure; the previous declaration stays in force. */
   readonly onError: (error: InferdError) => void;
 }
 
@@ -55,6 +55,7 @@ export class FileSystemSource {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private polling: Promise<void> = Promise.resolve();
+  private lastError: string | undefined;
 
   private constructor(private readonly options: FileSystemSourceOptions) {}
 
@@ -72,9 +73,13 @@ export class FileSystemSource {
       if (this.closed) return;
       try {
         const versions = await listVersions(this.options.name, this.options.basePath);
+        this.lastError = undefined;
         if (!this.closed) this.options.onVersions(versions);
       } catch (err) {
-        if (!this.closed) this.options.onError(err instanceof InferdError ? err : InferdError.internal(String(err)));
+        const error = err instanceof InferdError ? err : InferdError.internal(String(err));
+        // Report a failure once, not on every poll, until it changes or clears.
+        if (!this.closed && error.message !== this.lastError) this.options.onError(error);
+        this.lastError = error.message;
       }
     });
     return this.polling;

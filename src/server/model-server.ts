@@ -15,7 +15,7 @@ import { FileSystemSource } from '../repository/file-system-source.ts';
 import type {
   ClassifyResult, ExampleCall, MetadataResult, ModelSpec, PredictCall, PredictResult, RegressResult, ServingApi,
 } from './serving-api.ts';
-import { selectVersions, type VersionPolicy } from './config/version-policy.ts';
+import { DEFAULT_VERSION_POLICY, selectVersions, type VersionPolicy } from './config/version-policy.ts';
 
 /** One served model as the server needs it (a ModelConfig of TF Serving's config file). */
 export interface ServedModel {
@@ -58,6 +58,7 @@ const PLATFORM_ALIASES: Readonly<Record<string, string>> = { tensorflow: 'tensor
 export class ModelServer implements ServingApi {
   private readonly sources = new Map<string, FileSystemSource>();
   private readonly configs = new Map<string, ServedModel>();
+  private readonly lastWarnings = new Map<string, string>();
 
   private constructor(
     private readonly options: ModelServerOptions,
@@ -239,9 +240,14 @@ export class ModelServer implements ServingApi {
   private applyPolicy(name: string, onDisk: readonly AspiredVersion[]): void {
     const config = this.configs.get(name);
     if (!config) return;
-    if (onDisk.length === 0) this.options.onWarning?.(`No versions of servable ${name} found under base path ${config.basePath}`, name);
-    const { aspired, warnings } = selectVersions(onDisk.map((v) => v.version), config.versionPolicy ?? { kind: 'latest', numVersions: 1 });
-    for (const w of warnings) this.options.onWarning?.(w, name);
+    const { aspired, warnings } = selectVersions(onDisk.map((v) => v.version), config.versionPolicy ?? DEFAULT_VERSION_POLICY, {
+      modelName: name,
+      basePath: config.basePath,
+    });
+    // Polls repeat every second: report a policy warning when it changes, not on every poll.
+    const key = warnings.join('\n');
+    if (key !== '' && this.lastWarnings.get(name) !== key) for (const w of warnings) this.options.onWarning?.(w, name);
+    this.lastWarnings.set(name, key);
     const wanted = new Set(aspired);
     this.manager.setAspiredVersions(name, onDisk.filter((v) => wanted.has(v.version)));
   }

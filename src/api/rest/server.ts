@@ -1,0 +1,196 @@
+/**
+ * The REST transport: TensorFlow Serving's /v1 API on fastify. It parses, validates, calls the ServingApi facade
+ * and maps errors (status-codes.ts); nothing else. Every request gets a JSON answer: `{"error": "..."}` on failure.
+ */
+import { gunzipSync } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { InferdError, toInferdError } from '../../core/errors.ts';
+import type { ServingApi } from '../../server/serving-api.ts';
+import { encodeClassifyResponse, encodeRegressResponse, parseExampleRequest } from './json/example-request.ts';
+import { decodePredictInputs, parsePredictRequest } from './json/predict-request.ts';
+import { encodePredictResponse } from './json/predict-response.ts';
+import { encodeMetadata, encodeStatus } from './json/status-json.ts';
+import { routeV1 } from './routes.ts';
+import { httpStatus } from './status-codes.ts';
+
+/** Options of the REST server. */
+export interface RestServerOptions {
+  /** Interface to bind. Default `0.0.0.0` (TF Serving binds all interfaces); tests use 127.0.0.1. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. */
+  readonly port: number;
+  /** Largest accepted request body in bytes, compressed or decompressed. Default 64 MiB; larger → 413. */
+  readonly maxBodyBytes?: number;
+  /** Per-request deadline in ms (`--rest_api_timeout_in_ms`). Default 30000; 0 = none. */
+  readonly timeoutMs?: number;
+  /** Add CORS headers to every /v1 response (`--rest_api_enable_cors_support`). Default false. */
+  readonly enableCors?: boolean;
+  /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
+  readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Called with every request's outcome (for metrics and logs). */
+  readonly onRequest?: (info: RequestInfo) => void;
+}
+
+/** What happened to one REST request. */
+export interface RequestInfo {
+  readonly method: string;
+  readonly route: string;
+  readonly model?: string;
+  readonly status: number;
+  readonly code: string;
+  readonly micros: number;
+}
+
+/** A running REST server. */
+export interface RestServer {
+  readonly port: number;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+
+/** Build the fastify app (not listening); `inject` works on it for in-process tests. */
+export async function buildRestApp(api: ServingApi, options: Omit<RestServerOptions, 'port' | 'host'> = {}): Promise<FastifyInstance> {
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const app = Fastify({ bodyLimit: maxBody, logger: false, forceCloseConnections: true, return503OnClosing: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const sendError = (reply: FastifyReply, err: unknown) => {
+    const error = toInferdError(err);
+    return reply.code(httpStatus(error.code)).type('application/json').send(JSON.stringify({ error: error.message }));
+  };
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+    if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).type('application/json').send(JSON.stringify({ error: `Request body is larger than the limit of ${maxBody} bytes` }));
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type('application/json').send(JSON.stringify({ error: err.message }));
+    }
+    return sendError(reply, err);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).type('application/json').send(JSON.stringify({ error: `Not found: ${req.method} ${req.url}` })),
+  );
+
+  if (options.enableCors) {
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.url.toLowerCase().startsWith('/v1/')) {
+        reply.header('Access-Control-Allow-Origin', '*');
+        reply.header('Access-Control-Allow-Methods', 'POST, GET');
+        reply.header('Access-Control-Allow-Headers', 'Content-Type');
+      }
+      return payload;
+    });
+  }
+
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const started = process.hrtime.bigint();
+    let model: string | undefined;
+    let route = 'unknown';
+    const finish = (status: number, code: string) =>
+      options.onRequest?.({ method: req.method, route, ...(model !== undefined ? { model } : {}), status, code, micros: Number((process.hrtime.bigint() - started) / 1000n) });
+    if (req.method === 'OPTIONS') {
+      const origin = req.headers.origin;
+      return reply.code(typeof origin === 'string' && /^https?:\/\//.test(origin) ? 200 : 400).send('');
+    }
+    try {
+      const r = routeV1(req.method, req.url);
+      route = r.kind;
+      model = r.model;
+      const body = await readBody(req, maxBody);
+      const payload = await dispatch(api, r, body, abortSignalFor(req, reply, options.timeoutMs ?? 30_000));
+      reply.code(200).type('application/json').send(payload);
+      finish(200, 'OK');
+    } catch (err) {
+      const error = toInferdError(err);
+      finish(httpStatus(error.code), error.code);
+      return sendError(reply, error);
+    }
+    return reply;
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/v1/*', handler });
+  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/V1/*', handler });
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  return app;
+}
+
+/** Start the REST server. */
+export async function startRestServer(api: ServingApi, options: RestServerOptions): Promise<RestServer> {
+  const app = await buildRestApp(api, options);
+  await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return { port, app, close: () => app.close() };
+}
+
+async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Uint8Array, signal: AbortSignal): Promise<string> {
+  switch (r.kind) {
+    case 'status':
+      return encodeStatus(api.status(r.model, r.version));
+    case 'metadata': {
+      const md = await api.metadata({ name: r.model, ...versionOf(r) });
+      return encodeMetadata(md.name, md.version, md.signatures);
+    }
+    case 'predict': {
+      const parsed = parsePredictRequest(body);
+      const result = await api.predict({
+        spec: { name: r.model, ...versionOf(r), ...(parsed.signatureName !== undefined ? { signatureName: parsed.signatureName } : {}) },
+        decodeInputs: (signature, signatureName) => decodePredictInputs(parsed, signature, signatureName),
+        signal,
+        dialect: 'rest',
+      });
+      return encodePredictResponse(parsed.format, result.outputs, result.signature);
+    }
+    case 'classify':
+    case 'regress': {
+      const parsed = parseExampleRequest(body, r.kind);
+      const call = {
+        spec: { name: r.model, ...versionOf(r), ...(parsed.signatureName !== undefined ? { signatureName: parsed.signatureName } : {}) },
+        examples: parsed.examples,
+        ...(parsed.context ? { context: parsed.context } : {}),
+        signal,
+      };
+      if (r.kind === 'classify') return encodeClassifyResponse((await api.classify(call)).classifications);
+      return encodeRegressResponse((await api.regress(call)).values);
+    }
+  }
+}
+
+function versionOf(r: { version?: number; label?: string }): { version?: number; label?: string } {
+  return { ...(r.version !== undefined ? { version: r.version } : {}), ...(r.label !== undefined ? { label: r.label } : {}) };
+}
+
+/** The request body, gunzipped when `Content-Encoding: gzip`, never larger than `maxBody`. */
+async function readBody(req: FastifyRequest, maxBody: number): Promise<Uint8Array> {
+  const raw = req.body;
+  const body = raw instanceof Uint8Array ? raw : new Uint8Array(0);
+  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
+  if (encoding === '' || encoding === 'identity') return body;
+  if (encoding !== 'gzip') throw InferdError.unimplemented(`Unsupported Content-Encoding: ${encoding}`);
+  try {
+    return gunzipSync(body, { maxOutputLength: maxBody });
+  } catch (err) {
+    const e = err as { code?: string };
+    if (e.code === 'ERR_BUFFER_TOO_LARGE') throw new InferdError('RESOURCE_EXHAUSTED', `Decompressed request body is larger than the limit of ${maxBody} bytes`);
+    throw InferdError.invalidArgument(`Failed to decompress gzip request body: ${(err as Error).message}`);
+  }
+}
+
+/** Aborts when the client disconnects before the answer or the REST deadline passes (DEADLINE_EXCEEDED). */
+function abortSignalFor(_req: FastifyRequest, reply: FastifyReply, timeoutMs: number): AbortSignal {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  if (timeoutMs > 0) {
+    timer = setTimeout(() => controller.abort(InferdError.deadlineExceeded(`Request timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  }
+  // 'close' on the response fires when the answer is written or the connection dropped, whichever comes first.
+  reply.raw.once('close', () => {
+    if (timer) clearTimeout(timer);
+    if (!reply.raw.writableFinished) controller.abort(InferdError.cancelled('Client closed the connection'));
+  });
+  return controller.signal;
+}

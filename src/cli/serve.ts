@@ -1,0 +1,174 @@
+/**
+ * `inferd serve`: tensorflow_model_server's flags (names and defaults from shared/reference/tfserving-api.md §4)
+ * mapped to options; composes the model server with the REST (and gRPC) transports. Ports open only after the
+ * initial loads settle, as in TensorFlow Serving.
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { startRestServer, type RestServer } from '../api/rest/server.ts';
+import { createModelServer } from '../server/compose.ts';
+import type { ModelServer, ServedModel } from '../server/model-server.ts';
+import { boolFlag, intFlag, portFlag } from './flags.ts';
+
+/** Parsed `serve` options (flag names kept as TF Serving spells them). */
+export interface ServeFlags {
+  port: number;
+  rest_api_port: number;
+  host: string;
+  rest_api_timeout_in_ms: number;
+  rest_api_enable_cors_support: boolean;
+  rest_api_max_body_bytes: number;
+  model_name: string;
+  model_base_path?: string;
+  model_platform?: string;
+  model_config_file?: string;
+  file_system_poll_wait_seconds: number;
+  max_num_load_retries: number;
+  load_retry_interval_micros: number;
+  num_load_threads: number;
+  saved_model_tags: string;
+  tensorflow_intra_op_parallelism: number;
+  allow_unavailable_models_at_startup: boolean;
+  log_level: string;
+}
+
+/** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
+export const IGNORED_FLAGS = [
+  'rest_api_num_threads', 'grpc_max_threads', 'enable_profiler', 'flush_filesystem_caches', 'num_unload_threads',
+  'tensorflow_session_parallelism', 'tensorflow_inter_op_parallelism', 'per_process_gpu_memory_fraction',
+  'remove_unused_fields_from_bundle_metagraph', 'xla_cpu_compilation_enabled', 'enable_model_warmup',
+] as const;
+
+/** Register `serve` on the program. */
+export function serveCommand(): Command {
+  const cmd = new Command('serve')
+    .description('Serve models over TensorFlow Serving\'s REST API (and gRPC when enabled)')
+    .option('--port <port>', 'gRPC port (TensorFlow Serving API); 0 = no gRPC', portFlag, 8500)
+    .option('--rest_api_port <port>', 'REST port; 0 = no REST', portFlag, 0)
+    .option('--host <address>', 'interface to bind both ports to (inferd extension)', '0.0.0.0')
+    .option('--rest_api_timeout_in_ms <ms>', 'REST request deadline; 0 = none', intFlag(0), 30000)
+    .option('--rest_api_enable_cors_support [bool]', 'add CORS headers to /v1 responses', boolFlag, false)
+    .option('--rest_api_max_body_bytes <bytes>', 'largest REST request body, after gzip decoding (inferd extension); larger → 413', intFlag(1), 64 * 1024 * 1024)
+    .option('--model_name <name>', 'name of the single model (ignored with --model_config_file); env MODEL_NAME', 'default')
+    .option('--model_base_path <path>', 'absolute path of the single model\'s versions; env MODEL_BASE_PATH')
+    .option('--model_platform <platform>', 'platform of the single model: tensorflow, onnx (default: detected per version)')
+    .option('--model_config_file <path>', 'ModelServerConfig file (text format, .json or .yaml)')
+    .option('--file_system_poll_wait_seconds <s>', 'seconds between polls of model base paths; 0 = poll once', intFlag(), 1)
+    .option('--max_num_load_retries <n>', 'retries after a failed version load', intFlag(0), 5)
+    .option('--load_retry_interval_micros <us>', 'wait between load retries', intFlag(0), 60_000_000)
+    .option('--num_load_threads <n>', 'versions loaded at once; 0 = 1', intFlag(0), 0)
+    .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
+    .option('--tensorflow_intra_op_parallelism <n>', 'threads per runtime session; 0 = 1 per session', intFlag(0), 0)
+    .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
+    .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
+  for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility; no effect in inferd').hideHelp());
+  cmd.action(async (flags: ServeFlags) => {
+    await serve(flags);
+  });
+  return cmd;
+}
+
+/** The models named by the flags: `--model_name/--model_base_path`, or MODEL_NAME/MODEL_BASE_PATH as in TF Serving's Docker image. */
+export function modelsFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): ServedModel[] {
+  let name = flags.model_name;
+  let base = flags.model_base_path;
+  if (base === undefined && (env.MODEL_BASE_PATH !== undefined || env.MODEL_NAME !== undefined)) {
+    name = env.MODEL_NAME ?? 'model';
+    base = path.join(env.MODEL_BASE_PATH ?? '/models', name);
+  }
+  if (base === undefined || base === '') {
+    throw new Error('Both server_options.model_base_path and server_options.model_config_file are empty!');
+  }
+  if (!path.isAbsolute(base)) throw new Error(`Expected model ${name} to have an absolute path or URI; got base_path()=${base}`);
+  return [{ name, basePath: base, ...(flags.model_platform ? { platform: flags.model_platform } : {}) }];
+}
+
+/** Start everything; resolves once listening. Exits the process on fatal startup errors and on SIGINT/SIGTERM. */
+export async function serve(flags: ServeFlags): Promise<void> {
+  const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
+  if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
+  let models: ServedModel[];
+  try {
+    models = flags.model_config_file ? await modelsFromConfigFile(flags.model_config_file) : modelsFromFlags(flags, process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const server = await createModelServer({
+    models,
+    pollWaitSeconds: flags.file_system_poll_wait_seconds,
+    maxLoadRetries: flags.max_num_load_retries,
+    loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,
+    loadConcurrency: Math.max(1, flags.num_load_threads),
+    runtime: {
+      intraOpThreads: Math.max(1, flags.tensorflow_intra_op_parallelism),
+      savedModelTags: flags.saved_model_tags.split(',').map((t) => t.trim()).filter(Boolean),
+    },
+    onTransition: (e) => {
+      const fields = { model: e.model, version: e.version, state: e.state, reason: e.reason, ...(e.loadMillis !== undefined ? { loadMillis: e.loadMillis } : {}) };
+      if (e.error) log.warn({ ...fields, error: e.error.message }, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
+      else log.info(fields, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
+    },
+    onWarning: (message, model) => log.warn({ model }, message),
+  });
+  await server.whenSettled();
+  const unavailable = startupFailures(server);
+  if (unavailable.length > 0 && !flags.allow_unavailable_models_at_startup) {
+    await server.close();
+    fail(`UNKNOWN: ${unavailable.length} servable(s) did not become available: {${unavailable.map((u) => `{name: ${u.name} version: ${u.version}} due to error: ${u.error}, `).join('')}}`);
+  }
+  const transports: { name: string; close: () => Promise<void> }[] = [];
+  let rest: RestServer | undefined;
+  if (flags.rest_api_port !== 0) {
+    rest = await startRestServer(server, {
+      host: flags.host,
+      port: flags.rest_api_port,
+      timeoutMs: flags.rest_api_timeout_in_ms,
+      enableCors: flags.rest_api_enable_cors_support,
+      maxBodyBytes: flags.rest_api_max_body_bytes,
+    });
+    transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
+    log.info({ port: rest.port }, `Exporting HTTP/REST API at:${flags.host}:${rest.port} ...`);
+  }
+  // Machine-readable line for scripts and tests: which ports are open.
+  process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0 })}\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    for (const t of transports) await t.close().catch(() => undefined);
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function modelsFromConfigFile(file: string): Promise<ServedModel[]> {
+  const { loadModelServerConfig } = await import('../server/config/model-server-config.ts');
+  const config = await loadModelServerConfig(file);
+  return config.models.map((m) => ({
+    name: m.name,
+    basePath: m.basePath,
+    ...(m.platform !== undefined ? { platform: m.platform } : {}),
+    versionPolicy: m.versionPolicy,
+    versionLabels: m.versionLabels,
+  }));
+}
+
+function startupFailures(server: ModelServer): { name: string; version: number; error: string }[] {
+  const out: { name: string; version: number; error: string }[] = [];
+  for (const name of server.modelNames()) {
+    const statuses = server.manager.status(name);
+    if (statuses.some((s) => s.state === 'AVAILABLE')) continue;
+    const failed = statuses.find((s) => s.error);
+    if (failed?.error) out.push({ name, version: failed.version, error: failed.error.toString() });
+  }
+  return out;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`Failed to start server. Error: ${message}\n`);
+  process.exit(1);
+}

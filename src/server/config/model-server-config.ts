@@ -11,8 +11,8 @@
  *   TensorFlow Serving's message, no prefix.
  * Everything here is pure except loadModelServerConfig (reads one file).
  */
-import { readFile } from 'node:fs/promises';
 import { InferdError } from '../../core/errors.ts';
+import { readConfigDocument } from './config-file.ts';
 import { parseConfigDocument, messageFromObject, syntaxForPath, ObjectFormatError } from './config-document.ts';
 import { MODEL_SERVER_CONFIG } from './schemas.ts';
 import { hasField, valueOf, valuesOf } from './textproto.ts';
@@ -183,19 +183,7 @@ export function modelServerConfigFromObject(value: unknown): ModelServerConfig {
  * validation errors are thrown as they are.
  */
 export async function loadModelServerConfig(path: string): Promise<ModelServerConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : String((err as Error).message);
-    throw new InferdError('NOT_FOUND', `${path}; ${reason}`, { cause: err });
-  }
-  let tree: TextMessage;
-  try {
-    tree = parseConfigDocument(text, syntaxForPath(path), MODEL_SERVER_CONFIG);
-  } catch (err) {
-    throw new InferdError('INVALID_ARGUMENT', `Invalid protobuf file: '${path}'`, { cause: err });
-  }
+  const tree = await readConfigDocument(path, MODEL_SERVER_CONFIG);
   return validateModelServerConfig(decodeModelServerConfig(tree));
 }
 

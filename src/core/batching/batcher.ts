@@ -17,7 +17,8 @@ import { InferdError, throwIfAborted, toInferdError } from '../errors.ts';
 import type { Executor, RunRequest, RunResult } from '../runtime.ts';
 import type { Tensor } from '../tensor.ts';
 import { paddedBatchSize, resolveBatchingOptions, type BatchingOptions, type ResolvedBatchingOptions } from './options.ts';
-import { batchRows, concatRows, joinRows, sliceRows } from './rows.ts';
+import { batchRows, joinRows, sliceRows } from './rows.ts';
+import { runBatch } from './run-batch.ts';
 import {
   batchSizeBounds, HistogramRecorder, QUEUE_DELAY_BOUNDS_MICROS,
   type BatchEvent, type BatchingStats, type BatchListener, type DispatchReason,
@@ -355,93 +356,26 @@ export class BatchingExecutor implements Executor {
     c.dispatch[reason]++;
     this.batchSizeHist.observe(padded);
     this.inFlight++;
-    const run = this.execute(q, batch.tasks, batch.rows, padded, running.controller.signal)
-      .then((r) => this.emit({
+    const job = {
+      signatureName: q.signatureName, outputFilter: q.outputFilter, tasks: batch.tasks, rows: batch.rows, padded,
+      signal: running.controller.signal,
+    };
+    const run = runBatch(this.inner, job).then((result) => {
+      // Bookkeeping and listeners first, so callers resuming on their answers see up-to-date stats.
+      this.inFlight--;
+      if (result.outcome === 'fallback') this.counters.fallbacks++;
+      if (result.unbatchable) this.markUnbatchable(q.key);
+      this.emit({
         signatureName: q.signatureName, tasks: batch.tasks.length, rows: batch.rows, paddedSize: padded, reason,
-        queueDelaysMicros: delays, runMicros: (performance.now() - now) * 1000, outcome: r,
-      }))
-      .finally(() => {
-        this.inFlight--;
-        this.schedulePump();
+        queueDelaysMicros: delays, runMicros: (performance.now() - now) * 1000, outcome: result.outcome,
       });
+      batch.tasks.forEach((t, i) => {
+        const answer = result.answers[i];
+        if (answer !== undefined) this.settle(t, answer);
+      });
+      this.schedulePump();
+    });
     void this.track(run);
-  }
-
-  /** Run one merged batch and answer every task; never rejects. Returns the outcome for the batch event. */
-  private async execute(
-    q: Queue, tasks: readonly Task[], rows: number, padded: number, signal: AbortSignal,
-  ): Promise<BatchEvent['outcome']> {
-    try {
-      return await this.executeOrThrow(q, tasks, rows, padded, signal);
-    } catch (err) {
-      const e = toInferdError(err);
-      for (const t of tasks) this.settle(t, e);
-      return 'error';
-    }
-  }
-
-  private async executeOrThrow(
-    q: Queue, tasks: readonly Task[], rows: number, padded: number, signal: AbortSignal,
-  ): Promise<BatchEvent['outcome']> {
-    const first = tasks[0];
-    if (!first) return 'ok';
-    const direct = tasks.length === 1 && padded === rows;
-    const inputs: Record<string, Tensor> = {};
-    for (const alias of Object.keys(first.inputs)) {
-      inputs[alias] = direct
-        ? (first.inputs[alias] as Tensor)
-        : concatRows(tasks.map((t) => t.inputs[alias] as Tensor), padded);
-    }
-    let outputs: RunResult;
-    try {
-      outputs = await this.inner.run({ signatureName: q.signatureName, inputs, ...filterOf(q), signal });
-    } catch (err) {
-      const e = toInferdError(err);
-      if (tasks.length > 1 && e.code === 'INVALID_ARGUMENT' && !signal.aborted) {
-        // The model may refuse the merged shape (e.g. a fixed batch dimension): answer each request on its own.
-        const allOk = await this.fallback(q, tasks);
-        if (allOk) this.markUnbatchable(q.key);
-        return 'fallback';
-      }
-      for (const t of tasks) this.settle(t, e);
-      return 'error';
-    }
-    if (direct) {
-      this.settle(first, outputs);
-      return 'ok';
-    }
-    const splittable = Object.values(outputs).every((t) => t.shape.length >= 1 && t.shape[0] === padded);
-    if (!splittable) {
-      // Outputs without the batch dimension cannot be split back: a property of the model, so stop batching this key.
-      this.markUnbatchable(q.key);
-      await this.fallback(q, tasks);
-      return 'fallback';
-    }
-    let offset = 0;
-    for (const t of tasks) {
-      const result: RunResult = {};
-      for (const [alias, out] of Object.entries(outputs)) result[alias] = sliceRows(out, offset, t.rows);
-      offset += t.rows;
-      this.settle(t, result);
-    }
-    return 'ok';
-  }
-
-  /** Rerun each still-waiting task alone on the inner executor. Resolves true when every rerun succeeded. */
-  private async fallback(q: Queue, tasks: readonly Task[]): Promise<boolean> {
-    this.counters.fallbacks++;
-    const outcomes = await Promise.all(tasks.map(async (t) => {
-      if (t.settled) return true;
-      try {
-        const r = await this.inner.run({ signatureName: q.signatureName, inputs: t.inputs, ...filterOf(q), ...(t.signal ? { signal: t.signal } : {}) });
-        this.settle(t, r);
-        return true;
-      } catch (err) {
-        this.settle(t, toInferdError(err));
-        return false;
-      }
-    }));
-    return outcomes.every(Boolean);
   }
 
   private markUnbatchable(key: string): void {
@@ -458,10 +392,6 @@ export class BatchingExecutor implements Executor {
       }
     }
   }
-}
-
-function filterOf(q: Queue): { outputFilter?: readonly string[] } {
-  return q.outputFilter ? { outputFilter: q.outputFilter } : {};
 }
 
 /** The error throwIfAborted would throw for this signal (CANCELLED, DEADLINE_EXCEEDED or the InferdError reason). */

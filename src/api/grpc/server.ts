@@ -1,0 +1,161 @@
+/**
+ * The gRPC transport: TensorFlow Serving's PredictionService and ModelService over @grpc/grpc-js, plus optional
+ * grpc.health.v1.Health and server reflection (v1 and v1alpha, via @grpc/reflection). Messages are encoded and
+ * decoded with protobufjs from the project's own .proto files (protos.ts). Stateless apart from the listener.
+ */
+import {
+  Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation, type ChannelOptions,
+} from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import type protobuf from 'protobufjs';
+import { InferdError } from '../../core/errors.ts';
+import type { ServingApi } from '../../server/serving-api.ts';
+import { healthService } from './health.ts';
+import { modelServiceHandlers, type ReloadConfigCallback } from './model-service.ts';
+import { predictionHandlers } from './prediction-service.ts';
+import { PROTO_ROOT, SERVICE_PROTO_FILES, protoTypes } from './protos.ts';
+import { unary, type UnaryImpl } from './unary.ts';
+
+/** Options of startGrpcServer; each default is beside its field. */
+export interface GrpcServerOptions {
+  /** TCP port (`--port`). Default 8500; 0 = an ephemeral port (read it from the result). */
+  readonly port?: number;
+  /** Interface to bind. Default `0.0.0.0`; tests use `127.0.0.1`. */
+  readonly host?: string;
+  /** Also listen on `unix:<socketPath>` (`--grpc_socket_path`). Default none. */
+  readonly socketPath?: string;
+  /** Serve grpc.health.v1.Health (`--enable_grpc_healthcheck_service`). Default false. */
+  readonly enableHealthCheck?: boolean;
+  /** Health of the empty service name: true when every configured model has an AVAILABLE version. Default: always true. */
+  readonly allModelsAvailable?: () => boolean;
+  /** Encode output tensors as tensor_content (`--enable_serialization_as_tensor_content`). Default false. */
+  readonly tensorContent?: boolean;
+  /** Extra grpc-js channel options (`--grpc_channel_arguments`, see parseChannelArguments); override the defaults. */
+  readonly channelArguments?: Readonly<Record<string, string | number>>;
+  /** Serve grpc.reflection (v1, v1alpha) so tools like grpcurl can list the API. Default true. */
+  readonly enableReflection?: boolean;
+  /** Applies HandleReloadConfigRequest; absent → that RPC answers UNIMPLEMENTED. */
+  readonly reloadConfig?: ReloadConfigCallback;
+}
+
+/** A running gRPC server. */
+export interface GrpcServer {
+  /** The bound TCP port (useful with port 0). */
+  readonly port: number;
+  /** Stop accepting calls, end health watches, wait for in-flight calls (force after `graceMs`, default 5000). Idempotent. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Message size limits of TensorFlow Serving (INT32_MAX both ways). */
+const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.max_receive_message_length': 2 ** 31 - 1,
+  'grpc.max_send_message_length': 2 ** 31 - 1,
+};
+
+/**
+ * Parse `--grpc_channel_arguments` (`key=value,key=value`): integer values become numbers, others stay strings.
+ * Throws INVALID_ARGUMENT on an item without `=`.
+ */
+export function parseChannelArguments(text: string): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const item of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw InferdError.invalidArgument(`Invalid gRPC channel argument (expected key=value): ${item}`);
+    const key = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    out[key] = /^-?\d+$/.test(value) ? Number(value) : value;
+  }
+  return out;
+}
+
+/** A grpc-js service definition for a protobufjs service: paths `/<package>.<Service>/<Method>`. */
+export function serviceDefinition(root: protobuf.Root, serviceName: string): ServiceDefinition {
+  const service = root.lookupService(serviceName);
+  const def: Record<string, ServiceDefinition[string]> = {};
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const req = method.resolvedRequestType;
+    const res = method.resolvedResponseType;
+    if (!req || !res) throw InferdError.internal(`unresolved types of ${serviceName}.${method.name}`);
+    def[method.name] = {
+      path: `/${serviceName}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      requestSerialize: (m: object) => Buffer.from(req.encode(m).finish()),
+      requestDeserialize: (b: Buffer) => req.decode(b),
+      responseSerialize: (m: object) => Buffer.from(res.encode(m).finish()),
+      responseDeserialize: (b: Buffer) => res.decode(b),
+      originalName: method.name,
+    };
+  }
+  return def as ServiceDefinition;
+}
+
+function handlersOf(impls: Readonly<Record<string, UnaryImpl<never, unknown>>>): UntypedServiceImplementation {
+  return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [k, unary(impl)])) as UntypedServiceImplementation;
+}
+
+function address(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function bind(server: Server, addr: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(addr, ServerCredentials.createInsecure(), (err, port) => {
+      if (err) reject(InferdError.unavailable(`Failed to bind gRPC server to ${addr}: ${err.message}`));
+      else resolve(port);
+    });
+  });
+}
+
+let reflectionPackage: protoLoader.PackageDefinition | undefined;
+
+/** Start the gRPC server over a facade. Resolves once bound. */
+export async function startGrpcServer(api: ServingApi, options: GrpcServerOptions = {}): Promise<GrpcServer> {
+  const types = protoTypes();
+  const server = new Server({ ...DEFAULT_CHANNEL_OPTIONS, ...options.channelArguments });
+  server.addService(
+    serviceDefinition(types.root, 'tensorflow.serving.PredictionService'),
+    handlersOf(predictionHandlers(api, types, { tensorContent: options.tensorContent ?? false })),
+  );
+  server.addService(
+    serviceDefinition(types.root, 'tensorflow.serving.ModelService'),
+    handlersOf(modelServiceHandlers(api, types, options.reloadConfig)),
+  );
+  const health = options.enableHealthCheck ? healthService(options.allModelsAvailable) : undefined;
+  if (health) {
+    server.addService(serviceDefinition(types.root, 'grpc.health.v1.Health'), {
+      Check: health.Check, Watch: health.Watch,
+    } as UntypedServiceImplementation);
+  }
+  if (options.enableReflection ?? true) {
+    reflectionPackage ??= protoLoader.loadSync([...SERVICE_PROTO_FILES], { includeDirs: [PROTO_ROOT], keepCase: true });
+    const services = ['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService'];
+    if (health) services.push('grpc.health.v1.Health');
+    new ReflectionService(reflectionPackage, { services }).addToServer(server);
+  }
+  let port: number;
+  try {
+    port = await bind(server, address(options.host ?? '0.0.0.0', options.port ?? 8500));
+    if (options.socketPath) await bind(server, `unix:${options.socketPath}`);
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    close(graceMs = 5000) {
+      closing ??= new Promise<void>((resolve) => {
+        health?.close();
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}

@@ -36,11 +36,16 @@ export function toOrtTensor(name: string, t: Tensor): ort.Tensor {
     throw InferdError.invalidArgument(`Input '${name}': dtype ${t.dtype} is not supported by the ONNX runtime`);
   }
   const dims = t.shape as number[];
-  if (t.dtype === 'string') {
-    return new ort.Tensor('string', (t.data as Uint8Array[]).map(decodeString), dims);
+  try {
+    if (t.dtype === 'string') {
+      return new ort.Tensor('string', (t.data as Uint8Array[]).map(decodeString), dims);
+    }
+    // Every non-string core storage is a typed array that onnxruntime accepts for the matching type.
+    return new ort.Tensor(type, t.data as Exclude<TensorData, Uint8Array[]>, dims);
+  } catch (err) {
+    // onnxruntime validates dims against the data length (a core invariant, but inputs may be built by hand).
+    throw InferdError.invalidArgument(`Input '${name}': ${err instanceof Error ? err.message : String(err)}`);
   }
-  // Every non-string core storage is a typed array that onnxruntime accepts for the matching type.
-  return new ort.Tensor(type, t.data as Exclude<TensorData, Uint8Array[]>, dims);
 }
 
 type NumericCtor =

@@ -177,3 +177,23 @@ describe('textproto: schema mode', () => {
     it(`error: ${text}`, () => assert.equal(errorOf(text, SCHEMA), expected));
   }
 });
+
+describe('textproto: robustness', () => {
+  it('any input either parses or throws a TextFormatError with a valid position', async () => {
+    const fc = (await import('fast-check')).default;
+    const pieces = ['a', 'b_1', ':', '{', '}', '<', '>', '[', ']', ',', ';', '-', '"s"', "'t'", '"\\x4', '1', '0x1f', '1.5', '.5', 'inf', '#c\n', '\n', ' ', '\t', 'é', '"\\', '0', '8'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 30 }), fc.boolean(), (parts, withSchema) => {
+        const text = parts.join('');
+        try {
+          parseTextProto(text, withSchema ? SCHEMA : undefined);
+        } catch (err) {
+          assert.ok(err instanceof TextFormatError, `${JSON.stringify(text)} threw ${String(err)}`);
+          assert.ok(err.line >= 1 && err.column >= 1);
+          assert.ok(err.line <= text.split('\n').length);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

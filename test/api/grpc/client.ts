@@ -21,7 +21,7 @@ export type Unary = (request: Msg, options?: { deadlineMs?: number }) => Promise
 
 /** Clients of the three services on one channel. */
 export interface TestClients {
-  readonly prediction: Record<'Predict' | 'Classify' | 'Regress' | 'MultiInference' | 'GetModelMetadata', Unary>;
+  readonly prediction: Record<'Predict' | 'Classify' | 'Regress' | 'MultiInference' | 'GetModelMetadata', Unary> & { readonly raw: grpc.Client };
   readonly model: Record<'GetModelStatus' | 'HandleReloadConfigRequest', Unary>;
   readonly health: Record<'Check', Unary> & { readonly raw: grpc.Client };
   close(): void;
@@ -53,7 +53,7 @@ export function connect(target: number | string): TestClients {
   const wrap = <K extends string>(c: grpc.Client, names: readonly K[]): Record<K, Unary> =>
     Object.fromEntries(names.map((n) => [n, promisify(c, n)])) as Record<K, Unary>;
   return {
-    prediction: wrap(p, ['Predict', 'Classify', 'Regress', 'MultiInference', 'GetModelMetadata'] as const),
+    prediction: { ...wrap(p, ['Predict', 'Classify', 'Regress', 'MultiInference', 'GetModelMetadata'] as const), raw: p },
     model: wrap(m, ['GetModelStatus', 'HandleReloadConfigRequest'] as const),
     health: { ...wrap(h, ['Check'] as const), raw: h },
     close() {

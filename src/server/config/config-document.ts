@@ -138,8 +138,11 @@ function fieldValue(raw: unknown, field: FieldSchema, name: string, path: string
       return messageFromObject(raw, schema, path);
     }
     case 'string':
-    case 'bytes':
       return typeof raw === 'string' ? { kind: 'string', value: raw } : fail('a string');
+    case 'bytes':
+      // JSON carries base64 text; protobufjs objects may carry raw bytes (kept as latin1 text, unused by inferd).
+      if (raw instanceof Uint8Array) return { kind: 'string', value: String.fromCharCode(...raw) };
+      return typeof raw === 'string' ? { kind: 'string', value: raw } : fail('a base64 string');
     case 'bool':
       return typeof raw === 'boolean' ? { kind: 'bool', value: raw } : fail('true or false');
     case 'double':

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { BatchingOptions } from '../../../src/core/batching/options.ts';
 import { InferdError } from '../../../src/core/errors.ts';
 import {
   defaultBatchingParameters,
@@ -76,6 +77,11 @@ describe('BatchingParameters', () => {
       enableLargeBatchSplitting: true,
       maxExecutionBatchSize: 32,
     });
+  });
+
+  it('is usable as the batcher BatchingOptions as it is', () => {
+    const options: BatchingOptions = parseBatchingParametersText('max_batch_size { value: 8 } allowed_batch_sizes: [4, 8]');
+    assert.deepEqual([options.maxBatchSize, options.allowedBatchSizes], [8, [4, 8]]);
   });
 
   it('max_execution_batch_size defaults to max_batch_size and only applies with splitting', () => {

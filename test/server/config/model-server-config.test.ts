@@ -202,6 +202,11 @@ model_config_list:
     assert.deepEqual(modelServerConfigFromObject(JSON.parse(json)), FULL_EXPECTED);
   });
 
+  it('a protobufjs-style object with custom_model_config (bytes as Uint8Array) is refused clearly', () => {
+    const err = thrown(() => modelServerConfigFromObject({ custom_model_config: { type_url: 'x', value: new Uint8Array([1, 2]) } }));
+    assert.match(err.message, /custom_model_config/);
+  });
+
   it('errors name the field path', () => {
     const err = thrown(() => parseModelServerConfigText('{"model_config_list": {"config": [{"name": "a", "bogus": 1}]}}', 'c.json'));
     assert.equal(

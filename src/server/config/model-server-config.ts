@@ -20,6 +20,7 @@ import type { TextMessage } from './textproto.ts';
 import { DEFAULT_VERSION_POLICY } from './version-policy.ts';
 import type { VersionPolicy } from './version-policy.ts';
 
+/** Re-exported: the version policy type a ModelConfig carries. */
 export type { VersionPolicy } from './version-policy.ts';
 
 /** Platforms inferd serves; an omitted platform means "detect from the version folder's files". */

@@ -11,6 +11,7 @@
  */
 import { TextFormatError, Tokenizer, parseFloatToken, parseIntegerToken, stringTokenBytes } from './textproto-tokenizer.ts';
 
+/** Re-exported: the error every parse failure throws. */
 export { TextFormatError } from './textproto-tokenizer.ts';
 
 /** A 1-based position in the source text (line 0 means "no position", for trees built from JSON/YAML). */

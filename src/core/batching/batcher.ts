@@ -165,6 +165,13 @@ export class BatchingExecutor implements Executor {
       chunks.push(this.enqueue(queue, part, n, request.signal));
     }
     const results = await Promise.all(chunks);
+    const chunkRows = (i: number): number => Math.min(limit, rows - i * limit);
+    if (!results.every((r, i) => Object.values(r).every((t) => t.shape.length >= 1 && t.shape[0] === chunkRows(i)))) {
+      // Chunk outputs without the batch dimension cannot be joined: run the whole request directly instead.
+      this.markUnbatchable(key);
+      this.counters.unbatched++;
+      return this.track(this.inner.run(request));
+    }
     const joined: RunResult = {};
     for (const alias of Object.keys(results[0] ?? {})) {
       joined[alias] = joinRows(results.map((r) => r[alias]).filter((t): t is Tensor => t !== undefined));

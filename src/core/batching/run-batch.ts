@@ -67,8 +67,8 @@ async function runOrThrow(inner: Executor, job: BatchJob): Promise<BatchResult> 
     outputs = await inner.run({ signatureName: job.signatureName, inputs, ...filterOf(job), signal: job.signal });
   } catch (err) {
     const e = toInferdError(err);
-    if (tasks.length > 1 && e.code === 'INVALID_ARGUMENT' && !job.signal.aborted) {
-      // The model may refuse the merged shape (a fixed batch dimension): answer each request on its own. If every
+    if (!direct && e.code === 'INVALID_ARGUMENT' && !job.signal.aborted) {
+      // The model may refuse the merged or padded shape (a fixed batch dimension): answer each request on its own. If every
       // request then succeeds alone, merging was the problem: stop batching this key.
       const answers = await fallback(inner, job);
       return { answers, outcome: 'fallback', unbatchable: answers.every((a) => !(a instanceof InferdError)) };

@@ -36,7 +36,7 @@ export interface BatchingStats {
   readonly dispatch: Readonly<Record<DispatchReason, number>>;
   /** Requests rejected: queue full (RESOURCE_EXHAUSTED), too large (INVALID_ARGUMENT), batcher closed (UNAVAILABLE). */
   readonly rejections: { readonly queueFull: number; readonly tooLarge: number; readonly closed: number };
-  /** Requests whose signal aborted while queued (removed before running) or while their batch ran. */
+  /** Tasks (requests, or chunks of split requests) whose signal aborted while queued (removed before running) or running. */
   readonly cancellations: number;
   /** Batches whose merged run could not be split back (or was refused) and were rerun one request at a time. */
   readonly fallbacks: number;

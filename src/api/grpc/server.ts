@@ -69,6 +69,11 @@ export function parseChannelArguments(text: string): Record<string, string | num
   return out;
 }
 
+/** The encoder's output as a Buffer without copying (protobufjs already returns a Buffer under Node). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** A grpc-js service definition for a protobufjs service: paths `/<package>.<Service>/<Method>`. */
 export function serviceDefinition(root: protobuf.Root, serviceName: string): ServiceDefinition {
   const service = root.lookupService(serviceName);
@@ -82,9 +87,9 @@ export function serviceDefinition(root: protobuf.Root, serviceName: string): Ser
       path: `/${serviceName}/${method.name}`,
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
-      requestSerialize: (m: object) => Buffer.from(req.encode(m).finish()),
+      requestSerialize: (m: object) => asBuffer(req.encode(m).finish()),
       requestDeserialize: (b: Buffer) => req.decode(b),
-      responseSerialize: (m: object) => Buffer.from(res.encode(m).finish()),
+      responseSerialize: (m: object) => asBuffer(res.encode(m).finish()),
       responseDeserialize: (b: Buffer) => res.decode(b),
       originalName: method.name,
     };

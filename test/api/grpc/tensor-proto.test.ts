@@ -102,6 +102,25 @@ describe('TensorProto codec', () => {
     assert.deepEqual(Array.from(unaligned.data as Float32Array), Array.from(floats));
   });
 
+  it('keeps a large tensor_content from a decoded PredictRequest as a view of the request buffer', () => {
+    const { PredictRequest } = protoTypes();
+    const floats = new Float32Array(2_500_000).map((_, i) => i % 1000);
+    // Pad the alias so tensor_content lands on a 4-byte boundary, as a zero-copy view needs.
+    for (const alias of ['x', 'xx', 'xxx', 'xxxx']) {
+      const bytes = Buffer.from(PredictRequest.encode({
+        inputs: { [alias]: { dtype: 1, tensor_shape: { dim: [{ size: floats.length }] }, tensor_content: new Uint8Array(floats.buffer) } },
+      }).finish());
+      const req = PredictRequest.decode(bytes) as unknown as { inputs: Record<string, TensorProtoMessage> };
+      const content = req.inputs[alias]?.tensor_content as Uint8Array;
+      assert.equal(content.buffer, bytes.buffer, 'protobufjs hands out a view of the message bytes');
+      const t = decodeTensorProto(req.inputs[alias] as TensorProtoMessage, alias);
+      const data = t.data as Float32Array;
+      assert.equal(data.buffer === bytes.buffer, content.byteOffset % 4 === 0, 'view exactly when aligned');
+      assert.equal(data[999], 999);
+      assert.equal(data[2_499_999], 2_499_999 % 1000);
+    }
+  });
+
   it('decodes string tensor_content in TF encoding (varint lengths, then bytes)', () => {
     const content = Buffer.from([2, 0, 1, 0x68, 0x69, 0x21]);
     const t = decodeTensorProto({ dtype: 7, tensor_shape: { dim: [{ size: 3 }] }, tensor_content: content }, 's');

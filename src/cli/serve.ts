@@ -6,7 +6,11 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
+import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
+import { InferdError } from '../core/errors.ts';
+import { parseErrorDetail } from '../server/config/config-file.ts';
+import { loadModelServerConfig } from '../server/config/model-server-config.ts';
 import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
@@ -31,6 +35,10 @@ export interface ServeFlags {
   tensorflow_intra_op_parallelism: number;
   allow_unavailable_models_at_startup: boolean;
   log_level: string;
+  grpc_socket_path?: string;
+  grpc_channel_arguments?: string;
+  enable_grpc_healthcheck_service: boolean;
+  enable_serialization_as_tensor_content: boolean;
 }
 
 /** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
@@ -61,6 +69,10 @@ export function serveCommand(): Command {
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
     .option('--tensorflow_intra_op_parallelism <n>', 'threads per runtime session; 0 = 1 per session', intFlag(0), 0)
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
+    .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')
+    .option('--grpc_channel_arguments <k=v,...>', 'gRPC channel arguments, e.g. grpc.max_concurrent_streams=100')
+    .option('--enable_grpc_healthcheck_service [bool]', 'serve grpc.health.v1.Health', boolFlag, false)
+    .option('--enable_serialization_as_tensor_content [bool]', 'gRPC outputs as tensor_content bytes instead of typed *_val fields', boolFlag, false)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility; no effect in inferd').hideHelp());
   cmd.action(async (flags: ServeFlags) => {
@@ -92,7 +104,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     models = flags.model_config_file ? await modelsFromConfigFile(flags.model_config_file) : modelsFromFlags(flags, process.env);
   } catch (err) {
-    fail((err as Error).message);
+    const detail = parseErrorDetail(err);
+    if (detail) process.stderr.write(`${detail}\n`);
+    fail(err instanceof InferdError ? err.toString() : (err as Error).message);
   }
   const server = await createModelServer({
     models,
@@ -130,8 +144,28 @@ export async function serve(flags: ServeFlags): Promise<void> {
     transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
     log.info({ port: rest.port }, `Exporting HTTP/REST API at:${flags.host}:${rest.port} ...`);
   }
+  let grpc: GrpcServer | undefined;
+  if (flags.port !== 0 || flags.grpc_socket_path) {
+    try {
+      grpc = await startGrpcServer(server, {
+        host: flags.host,
+        port: flags.port,
+        ...(flags.grpc_socket_path ? { socketPath: flags.grpc_socket_path } : {}),
+        enableHealthCheck: flags.enable_grpc_healthcheck_service,
+        allModelsAvailable: () => server.modelNames().every((n) => server.manager.status(n).some((s) => s.state === 'AVAILABLE')),
+        tensorContent: flags.enable_serialization_as_tensor_content,
+        ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
+      });
+    } catch (err) {
+      for (const t of transports) await t.close().catch(() => undefined);
+      await server.close();
+      fail((err as Error).message);
+    }
+    transports.push({ name: 'gRPC', close: () => grpc?.close() ?? Promise.resolve() });
+    log.info({ port: grpc.port }, `Running gRPC ModelServer at ${flags.host}:${grpc.port} ...`);
+  }
   // Machine-readable line for scripts and tests: which ports are open.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0 })}\n`);
+  process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0 })}\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -146,7 +180,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
 }
 
 async function modelsFromConfigFile(file: string): Promise<ServedModel[]> {
-  const { loadModelServerConfig } = await import('../server/config/model-server-config.ts');
   const config = await loadModelServerConfig(file);
   return config.models.map((m) => ({
     name: m.name,

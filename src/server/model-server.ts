@@ -67,18 +67,20 @@ export class ModelServer implements ServingApi {
 
   /** Create the server and start its sources. Resolves once every source has polled once (not when loads finish). */
   static async create(options: ModelServerOptions): Promise<ModelServer> {
-    let server: ModelServer | undefined;
+    // The manager's loader needs the server, which needs the manager: tie the knot through a reference.
+    const ref: { server?: ModelServer } = {};
     const manager = await LifecycleManager.create({
       loader: (name, version, signal) => {
-        if (!server) throw InferdError.internal('server not constructed');
-        return server.loadVersion(name, version, signal);
+        if (!ref.server) throw InferdError.internal('server not constructed');
+        return ref.server.loadVersion(name, version, signal);
       },
       ...(options.maxLoadRetries !== undefined ? { maxLoadRetries: options.maxLoadRetries } : {}),
       ...(options.loadRetryIntervalMs !== undefined ? { loadRetryIntervalMs: options.loadRetryIntervalMs } : {}),
       ...(options.loadConcurrency !== undefined ? { loadConcurrency: options.loadConcurrency } : {}),
       ...(options.onTransition ? { onTransition: options.onTransition } : {}),
     });
-    server = new ModelServer(options, manager);
+    const server = new ModelServer(options, manager);
+    ref.server = server;
     for (const model of options.models) await server.addModel(model);
     return server;
   }

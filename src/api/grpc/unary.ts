@@ -10,6 +10,9 @@ import { toGrpcError } from './status.ts';
 /** A unary RPC body: resolves with the response message or throws (InferdError preferred). */
 export type UnaryImpl<Req, Res> = (request: Req, signal: AbortSignal) => Promise<Res>;
 
+/** A cancel arriving this close to the call's deadline counts as DEADLINE_EXCEEDED (client/server clock skew). */
+const DEADLINE_SLACK_MS = 250;
+
 /** Milliseconds until the call's deadline, or undefined when it has none. */
 function msToDeadline(call: ServerUnaryCall<unknown, unknown>): number | undefined {
   const d = call.getDeadline();
@@ -25,8 +28,10 @@ export function unary<Req, Res>(impl: UnaryImpl<Req, Res>): handleUnaryCall<Req,
     const expire = (): void => controller.abort(InferdError.deadlineExceeded());
     const timer = left === undefined ? undefined : setTimeout(expire, Math.max(0, left));
     const onCancelled = (): void => {
+      // A client whose deadline passes resets the stream at its own clock, a little before ours: a cancel that
+      // close to the deadline is the deadline.
       const rest = msToDeadline(call);
-      controller.abort(rest !== undefined && rest <= 0 ? InferdError.deadlineExceeded() : InferdError.cancelled());
+      controller.abort(rest !== undefined && rest <= DEADLINE_SLACK_MS ? InferdError.deadlineExceeded() : InferdError.cancelled());
     };
     call.once('cancelled', onCancelled);
     const done = (): void => {

@@ -43,8 +43,8 @@ export interface ModelServerOptions {
   readonly loadRetryIntervalMs?: number;
   /** `--num_load_threads` (0 → 1). Default 1. */
   readonly loadConcurrency?: number;
-  /** Wraps each loaded version (the batcher plugs in here). Default: identity. */
-  readonly decorate?: (model: LoadedModel, name: string, version: number) => LoadedModel;
+  /** Wraps each loaded version (the batcher plugs in here; `path` is the version directory). Default: identity. */
+  readonly decorate?: (model: LoadedModel, name: string, version: number, path: string) => LoadedModel | Promise<LoadedModel>;
   /** Lifecycle events (state transitions with reasons). */
   readonly onTransition?: (event: TransitionEvent) => void;
   /** Source problems and policy warnings, e.g. a missing base path. */
@@ -258,7 +258,13 @@ export class ModelServer implements ServingApi {
     const config = this.configs.get(name);
     const runtime = await this.pickRuntime(config?.platform, version.path);
     const loaded = await runtime.load({ modelName: name, version: version.version, path: version.path, signal });
-    return this.options.decorate ? this.options.decorate(loaded, name, version.version) : loaded;
+    if (!this.options.decorate) return loaded;
+    try {
+      return await this.options.decorate(loaded, name, version.version, version.path);
+    } catch (err) {
+      await loaded.close();
+      throw err;
+    }
   }
 
   private async pickRuntime(platform: string | undefined, versionPath: string): Promise<Runtime> {

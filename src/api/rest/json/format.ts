@@ -13,17 +13,25 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** C printf `%.<precision>g` for a finite number (trailing zeros stripped, exponent with sign and ≥ 2 digits). */
 export function formatG(v: number, precision: number): string {
   if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const e = v.toExponential(precision - 1);
-  const ei = e.indexOf('e');
-  const exp = Number(e.slice(ei + 1));
-  if (exp < -4 || exp >= precision) {
-    let mant = e.slice(0, ei);
-    if (mant.includes('.')) mant = stripZeros(mant);
-    const a = Math.abs(exp);
-    return `${mant}e${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
+  // toPrecision picks the same digits as %g; only the layout differs (JS goes exponential at X < -6, %g at X < -4).
+  const s = v.toPrecision(precision);
+  const ei = s.indexOf('e');
+  if (ei < 0) {
+    const lead = s.charCodeAt(0) === 0x2d ? 1 : 0;
+    if (!s.startsWith('0.0000', lead)) return s.includes('.') ? stripZeros(s) : s;
+    return exponential(v.toExponential(precision - 1));
   }
-  const fixed = v.toFixed(precision - 1 - exp);
-  return fixed.includes('.') ? stripZeros(fixed) : fixed;
+  return exponential(s);
+}
+
+/** `d.ddde±x` (JS) → `d.ddd` stripped + `e±xx` (C). */
+function exponential(s: string): string {
+  const ei = s.indexOf('e');
+  let mant = s.slice(0, ei);
+  if (mant.includes('.')) mant = stripZeros(mant);
+  const sign = s.charCodeAt(ei + 1) === 0x2d ? '-' : '+';
+  const digits = s.slice(ei + 2);
+  return `${mant}e${sign}${digits.length < 2 ? '0' : ''}${digits}`;
 }
 
 function stripZeros(s: string): string {

@@ -277,64 +277,119 @@ class Parser {
     }
   }
 
-  private isDigit(c: number): boolean {
-    return c >= 0x30 && c <= 0x39;
-  }
-
   private parseNumber(): JsonNumber {
     const s = this.s;
+    const len = s.length;
     const start = this.pos;
-    const minus = this.consume(0x2d);
-    let c = this.peek();
+    let p = start;
+    const minus = p < len && s[p] === 0x2d;
+    if (minus) p++;
+    let c = p < len ? s[p]! : 0;
     if (c === 0x4e || c === 0x49) {
-      // NaN, Inf, Infinity (rapidjson kParseNanAndInfFlag).
-      let value: number | undefined;
-      if (this.consume(0x4e)) {
-        if (this.consume(0x61) && this.consume(0x4e)) value = NaN;
-      } else if (this.consume(0x49)) {
-        if (this.consume(0x6e) && this.consume(0x66)) {
-          value = minus ? -Infinity : Infinity;
-          if (this.peek() === 0x69) {
-            for (const ch of 'inity') if (!this.consume(ch.charCodeAt(0))) this.fail('Invalid value.');
-          }
-        }
-      }
-      if (value === undefined) this.fail('Invalid value.');
-      return { kind: 'number', text: latin1(s, start, this.pos), value, isDouble: true };
+      this.pos = p;
+      return this.parseNanOrInf(start, minus);
     }
+    // Clinger's fast path: ≤ 15 digits and a power of ten ≤ 22 give a correctly rounded value without Number(text).
+    let mant = 0;
+    let digits = 0;
     if (c === 0x30) {
-      this.pos++;
+      p++;
     } else if (c >= 0x31 && c <= 0x39) {
-      this.pos++;
-      while (this.isDigit(this.peek())) this.pos++;
+      while (c >= 0x30 && c <= 0x39) {
+        mant = mant * 10 + (c - 0x30);
+        digits++;
+        c = ++p < len ? s[p]! : 0;
+      }
     } else {
+      this.pos = p;
       this.fail('Invalid value.');
     }
-    const intEnd = this.pos;
+    const intDigits = p - start - (minus ? 1 : 0);
     let isDouble = false;
-    c = this.peek();
+    let exp10 = 0;
+    c = p < len ? s[p]! : 0;
     if (c === 0x2e) {
-      this.pos++;
-      if (!this.isDigit(this.peek())) this.fail('Miss fraction part in number.');
-      while (this.isDigit(this.peek())) this.pos++;
+      c = ++p < len ? s[p]! : 0;
+      if (!(c >= 0x30 && c <= 0x39)) {
+        this.pos = p;
+        this.fail('Miss fraction part in number.');
+      }
+      while (c >= 0x30 && c <= 0x39) {
+        mant = mant * 10 + (c - 0x30);
+        digits++;
+        exp10--;
+        c = ++p < len ? s[p]! : 0;
+      }
       isDouble = true;
-      c = this.peek();
     }
     if (c === 0x65 || c === 0x45) {
-      this.pos++;
-      if (!this.consume(0x2b)) this.consume(0x2d);
-      if (!this.isDigit(this.peek())) this.fail('Miss exponent in number.');
-      while (this.isDigit(this.peek())) this.pos++;
+      c = ++p < len ? s[p]! : 0;
+      const negative = c === 0x2d;
+      if (c === 0x2b || c === 0x2d) c = ++p < len ? s[p]! : 0;
+      if (!(c >= 0x30 && c <= 0x39)) {
+        this.pos = p;
+        this.fail('Miss exponent in number.');
+      }
+      let e = 0;
+      while (c >= 0x30 && c <= 0x39) {
+        if (e < 100000) e = e * 10 + (c - 0x30);
+        c = ++p < len ? s[p]! : 0;
+      }
+      exp10 += negative ? -e : e;
       isDouble = true;
     }
-    const text = latin1(s, start, this.pos);
-    const value = Number(text);
-    if (!Number.isFinite(value)) this.fail('Number too big to be stored in double.', start);
-    if (!isDouble && intEnd - start > 18) {
-      const big = BigInt(text);
-      if (big < INT64_MIN || big > UINT64_MAX) isDouble = true;
+    this.pos = p;
+    let value: number;
+    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
+      value = exp10 < 0 ? mant / POW10[-exp10]! : mant * POW10[exp10]!;
+      if (minus) value = -value;
+    } else {
+      value = Number(latin1(s, start, p));
+      if (!Number.isFinite(value)) this.fail('Number too big to be stored in double.', start);
     }
-    return { kind: 'number', text, value: value === 0 && !isDouble ? 0 : value, isDouble };
+    if (!isDouble) {
+      if (value === 0) value = 0; // "-0" is the integer 0 for rapidjson
+      if (intDigits > 18) {
+        const big = BigInt(latin1(s, start, p));
+        if (big < INT64_MIN || big > UINT64_MAX) isDouble = true;
+      }
+    }
+    return new NumberNode(s, start, p, value, isDouble);
+  }
+
+  private parseNanOrInf(start: number, minus: boolean): JsonNumber {
+    let value: number | undefined;
+    if (this.consume(0x4e)) {
+      if (this.consume(0x61) && this.consume(0x4e)) value = NaN;
+    } else if (this.consume(0x49)) {
+      if (this.consume(0x6e) && this.consume(0x66)) {
+        value = minus ? -Infinity : Infinity;
+        if (this.peek() === 0x69) {
+          for (const ch of 'inity') if (!this.consume(ch.charCodeAt(0))) this.fail('Invalid value.');
+        }
+      }
+    }
+    if (value === undefined) this.fail('Invalid value.');
+    return new NumberNode(this.s, start, this.pos, value, true);
+  }
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)); // 10^0 … 10^22 are exact doubles
+
+/** A number node whose text is sliced from the source only when asked for (most numbers never need it). */
+class NumberNode implements JsonNumber {
+  readonly kind = 'number' as const;
+  private cached: string | undefined;
+  constructor(
+    private readonly src: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+    readonly value: number,
+    readonly isDouble: boolean,
+  ) {}
+  get text(): string {
+    this.cached ??= latin1(this.src, this.start, this.end);
+    return this.cached;
   }
 }
 

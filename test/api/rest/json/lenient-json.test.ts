@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { MAX_JSON_DEPTH, parseLenientJson } from '../../../../src/api/rest/json/lenient-json.ts';
 import { debugString } from '../../../../src/api/rest/json/format.ts';
 import { assertInferdError, parseText } from './helpers.ts';
@@ -73,5 +74,21 @@ describe('lenient JSON parser (rapidjson compatible)', () => {
     const s = debugString(parseLenientJson(big).root);
     assert.equal(s.length, 256);
     assert.ok(s.startsWith('[0, 1, 2, 3'));
+  });
+
+  it('number values equal Number(text) (fast path and slow path)', () => {
+    const num = fc.tuple(
+      fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,20})$/), fc.option(fc.stringMatching(/^[0-9]{1,20}$/)),
+      fc.option(fc.integer({ min: -330, max: 310 })),
+    ).map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : `e${exp}`}`);
+    fc.assert(fc.property(num, (text) => {
+      const expected = Number(text);
+      if (!Number.isFinite(expected)) return;
+      const root = parseLenientJson(text).root;
+      assert.ok(root.kind === 'number');
+      assert.equal(root.text, text);
+      if (root.isDouble) assert.ok(Object.is(root.value, expected), text);
+      else assert.equal(root.value, expected, text);
+    }), { numRuns: 2000 });
   });
 });

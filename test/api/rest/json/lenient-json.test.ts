@@ -88,7 +88,7 @@ describe('lenient JSON parser (rapidjson compatible)', () => {
       assert.ok(root.kind === 'number');
       assert.equal(root.text, text);
       if (root.isDouble) assert.ok(Object.is(root.value, expected), text);
-      else assert.equal(root.value, expected, text);
+      else assert.equal(root.value, expected + 0, text); // rapidjson reads integer -0 as 0
     }), { numRuns: 2000 });
   });
 });

@@ -9,6 +9,8 @@ import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
 import { InferdError } from '../core/errors.ts';
+import { batchingDecorator } from '../server/batching.ts';
+import { type BatchingParameters, defaultBatchingParameters, loadBatchingParameters } from '../server/config/batching-parameters.ts';
 import { parseErrorDetail } from '../server/config/config-file.ts';
 import { loadModelServerConfig } from '../server/config/model-server-config.ts';
 import { createModelServer } from '../server/compose.ts';
@@ -39,6 +41,9 @@ export interface ServeFlags {
   grpc_channel_arguments?: string;
   enable_grpc_healthcheck_service: boolean;
   enable_serialization_as_tensor_content: boolean;
+  enable_batching: boolean;
+  batching_parameters_file?: string;
+  enable_per_model_batching_parameters: boolean;
 }
 
 /** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
@@ -73,6 +78,9 @@ export function serveCommand(): Command {
     .option('--grpc_channel_arguments <k=v,...>', 'gRPC channel arguments, e.g. grpc.max_concurrent_streams=100')
     .option('--enable_grpc_healthcheck_service [bool]', 'serve grpc.health.v1.Health', boolFlag, false)
     .option('--enable_serialization_as_tensor_content [bool]', 'gRPC outputs as tensor_content bytes instead of typed *_val fields', boolFlag, false)
+    .option('--enable_batching [bool]', 'merge concurrent requests into batched runtime calls', boolFlag, false)
+    .option('--batching_parameters_file <path>', 'BatchingParameters (text format); needs --enable_batching')
+    .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility; no effect in inferd').hideHelp());
   cmd.action(async (flags: ServeFlags) => {
@@ -108,8 +116,22 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (detail) process.stderr.write(`${detail}\n`);
     fail(err instanceof InferdError ? err.toString() : (err as Error).message);
   }
+  let batching: BatchingParameters | undefined;
+  if (flags.batching_parameters_file && !flags.enable_batching) fail('INVALID_ARGUMENT: --batching_parameters_file requires --enable_batching');
+  if (flags.enable_batching) {
+    try {
+      batching = flags.batching_parameters_file
+        ? await loadBatchingParameters(flags.batching_parameters_file)
+        : defaultBatchingParameters();
+    } catch (err) {
+      const detail = parseErrorDetail(err);
+      if (detail) process.stderr.write(`${detail}\n`);
+      fail(err instanceof InferdError ? err.toString() : (err as Error).message);
+    }
+  }
   const server = await createModelServer({
     models,
+    ...(batching ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters }) } : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
     maxLoadRetries: flags.max_num_load_retries,
     loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,

@@ -55,7 +55,7 @@ export function predictInputDecoder(inputs: Readonly<Record<string, TensorProtoM
     const aliases = Object.keys(inputs);
     checkInputAliases(aliases, signature);
     const out: Record<string, Tensor> = {};
-    for (const alias of aliases) out[alias] = decodeTensorProto(inputs[alias] as TensorProtoMessage, alias);
+    for (const alias of aliases) out[alias] = decodeTensorProto(inputs[alias] ?? {}, alias); // a map entry without value is DT_INVALID
     checkOutputFilter(outputFilter, signature);
     return out;
   };

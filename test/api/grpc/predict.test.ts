@@ -72,6 +72,18 @@ describe('Predict', () => {
     assert.deepEqual(floatsOf(res.outputs.y), [2.5, 3, 7, 42]);
   });
 
+  it('round-trips a 4 MB tensor (beyond grpc-js default message limits)', async () => {
+    const x = new Float32Array(1 << 20).map((_, i) => i % 100);
+    const res = await raw.prediction.Predict({
+      model_spec: { name: 'hpt' },
+      inputs: { x: { dtype: 'DT_FLOAT', tensor_shape: { dim: [{ size: x.length }] }, tensor_content: Buffer.from(x.buffer) } },
+    });
+    const y = floatsOf(res.outputs.y);
+    assert.equal(y.length, x.length);
+    assert.equal(y[99], 0.5 * 99 + 2);
+    assert.equal(y[x.length - 1], 0.5 * ((x.length - 1) % 100) + 2);
+  });
+
   it('applies the fill rule (one value fills the shape)', async () => {
     const res = await c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: floatTensor([4], [3]) } });
     assert.deepEqual(floatsOf(res.outputs.y), [4, 4, 4]);

@@ -9,13 +9,17 @@ import { type AspiredVersion, LifecycleManager, type TransitionEvent } from '../
 import type { ServableHandle } from '../core/lifecycle/handle.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
 import type { LoadedModel, Runtime } from '../core/runtime.ts';
-import { DEFAULT_SIGNATURE, type Signature } from '../core/signature.ts';
+import { DEFAULT_SIGNATURE } from '../core/signature.ts';
 import { decodeString, type Tensor } from '../core/tensor.ts';
 import { FileSystemSource } from '../repository/file-system-source.ts';
 import type {
   ClassifyResult, ExampleCall, MetadataResult, ModelSpec, PredictCall, PredictResult, RegressResult, ServingApi,
 } from './serving-api.ts';
+import { diffConfigs, modelServerConfigFromObject, type ModelConfig, type ModelServerConfig } from './config/model-server-config.ts';
 import { DEFAULT_VERSION_POLICY, selectVersions, type VersionPolicy } from './config/version-policy.ts';
+import { checkExampleSignature, rowWidth } from './example-signatures.ts';
+import { checkVersionLabels, notAvailableError, PLATFORM_ALIASES, toModelConfig, toServedModel, type Unavailable } from './reload.ts';
+import { repositoryState, type LoadModelOptions, type ModelRepositoryApi, type RepositoryEntry } from './repository-api.ts';
 
 /** One served model as the server needs it (a ModelConfig of TF Serving's config file). */
 export interface ServedModel {
@@ -49,16 +53,23 @@ export interface ModelServerOptions {
   readonly onTransition?: (event: TransitionEvent) => void;
   /** Source problems and policy warnings, e.g. a missing base path. */
   readonly onWarning?: (message: string, model: string) => void;
+  /** `--allow_version_labels_for_unavailable_models`: reloadConfig may bind a label not bound elsewhere to any version. Default false. */
+  readonly allowVersionLabelsForUnavailableModels?: boolean;
 }
 
-/** Platform aliases accepted in configs. */
-const PLATFORM_ALIASES: Readonly<Record<string, string>> = { tensorflow: 'tensorflow', savedmodel: 'tensorflow', onnx: 'onnx', tfjs: 'tfjs' };
-
 /** The model server: lifecycle plus the ServingApi facade. Construct with `ModelServer.create`. */
-export class ModelServer implements ServingApi {
+export class ModelServer implements ServingApi, ModelRepositoryApi {
   private readonly sources = new Map<string, FileSystemSource>();
+  /** Served models as applied (labels included), in insertion order. */
   private readonly configs = new Map<string, ServedModel>();
+  /** Every model ever served (last config seen), so the operator API can list and re-load unloaded ones. */
+  private readonly known = new Map<string, ServedModel>();
+  /** Platform of the runtime that last loaded a version of a model (for platform-change checks on reload). */
+  private readonly detectedPlatforms = new Map<string, string>();
+  private readonly sourceErrors = new Map<string, InferdError>();
   private readonly lastWarnings = new Map<string, string>();
+  /** Config changes (add, remove, reload, load, unload) run one at a time, in call order. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: ModelServerOptions,
@@ -100,28 +111,39 @@ export class ModelServer implements ServingApi {
     return [...this.configs.values()];
   }
 
-  /** Start serving a model (poll its base path, load per policy). */
-  async addModel(model: ServedModel): Promise<void> {
-    if (this.configs.has(model.name)) throw InferdError.invalidArgument(`Illegal to list model ${model.name} multiple times in config list`);
-    this.configs.set(model.name, model);
-    this.manager.setLabels(model.name, model.versionLabels ?? {});
-    const source = await FileSystemSource.create({
-      name: model.name,
-      basePath: model.basePath,
-      pollWaitSeconds: this.options.pollWaitSeconds ?? 1,
-      onVersions: (versions) => this.applyPolicy(model.name, versions),
-      onError: (error) => this.options.onWarning?.(error.message, model.name),
-    });
-    this.sources.set(model.name, source);
+  /** The configuration in force (as applied: labels are those bound now), in ModelServerConfig form. */
+  currentConfig(): ModelServerConfig {
+    return { models: [...this.configs.values()].map(toModelConfig) };
   }
 
-  /** Stop serving a model: its versions are unloaded once their requests finish. */
-  async removeModel(name: string): Promise<void> {
-    const source = this.sources.get(name);
-    this.sources.delete(name);
-    this.configs.delete(name);
-    await source?.close();
-    this.manager.removeModel(name);
+  /**
+   * Start serving a model (poll its base path, load per policy). Its labels are bound as given, unchecked (the
+   * programmatic path; configs from users go through reloadConfig). INVALID_ARGUMENT when the name is taken.
+   */
+  addModel(model: ServedModel): Promise<void> {
+    return this.serialize(async () => {
+      if (this.configs.has(model.name)) throw InferdError.invalidArgument(`Illegal to list model ${model.name} multiple times in config list`);
+      await this.startModel(model);
+      this.manager.setLabels(model.name, model.versionLabels ?? {});
+    });
+  }
+
+  /** Stop serving a model: its versions are unloaded once their requests finish; its labels are dropped. */
+  removeModel(name: string): Promise<void> {
+    return this.serialize(() => this.stopModel(name));
+  }
+
+  /**
+   * Apply a whole new ModelServerConfig (TensorFlow Serving's ReloadConfig, reload.ts has the rules): models absent
+   * from it are unloaded, new ones started, changed base paths and policies applied; then it waits until the new
+   * and changed models settle, and binds the labels (each must point at an AVAILABLE version unless
+   * `allowVersionLabelsForUnavailableModels` and the label is not bound elsewhere). Errors: INVALID_ARGUMENT
+   * (platform change, `Changing file_system_poll_wait_seconds is not supported`) before anything changes;
+   * UNKNOWN `<n> model(s) did not become available: ...` (labels untouched) or FAILED_PRECONDITION (label rule)
+   * after the models were applied — as in TensorFlow Serving, the model changes then stay.
+   */
+  reloadConfig(config: ModelServerConfig, options: { readonly fileSystemPollWaitSeconds?: number } = {}): Promise<void> {
+    return this.serialize(() => this.applyConfig(config, options));
   }
 
   /** Poll every source now (tests and reloads use this instead of waiting for the timer). */
@@ -135,6 +157,57 @@ export class ModelServer implements ServingApi {
     this.sources.clear();
     await this.manager.close();
     await Promise.all(this.options.runtimes.map((r) => r.close()));
+  }
+
+  // ---- ModelRepositoryApi (the operator API) ----
+
+  /** @inheritdoc */
+  repositoryIndex(): RepositoryEntry[] {
+    const rows: RepositoryEntry[] = [];
+    for (const name of this.known.keys()) {
+      const statuses = this.manager.status(name);
+      if (statuses.length === 0) {
+        const reason = this.configs.has(name) ? (this.sourceErrors.get(name)?.message ?? this.lastWarnings.get(name) ?? 'no version loaded yet') : 'not loaded';
+        rows.push({ name, state: 'UNAVAILABLE', reason });
+        continue;
+      }
+      for (const s of statuses) {
+        const state = repositoryState(s.state);
+        const reason = s.error?.message ?? (state === 'UNAVAILABLE' ? 'unloaded' : '');
+        rows.push({ name, version: s.version, state, reason });
+      }
+    }
+    return rows;
+  }
+
+  /** @inheritdoc */
+  loadModel(name: string, options: LoadModelOptions = {}): Promise<void> {
+    return this.serialize(async () => {
+      let model: ModelConfig;
+      if (options.config !== undefined) {
+        model = modelConfigFromOperator(name, options.config);
+      } else {
+        const served = this.configs.get(name) ?? this.known.get(name);
+        if (!served) throw InferdError.notFound(`Model ${name} is not in the model repository; load it with parameters.config giving its base_path`);
+        model = toModelConfig(served);
+      }
+      const others = this.currentConfig().models.filter((m) => m.name !== name);
+      if (this.configs.has(name) && options.config === undefined) {
+        await this.sources.get(name)?.poll();
+        await this.settleNew([name]);
+        return;
+      }
+      await this.applyConfig({ models: [...others, model] }, {}, [name]);
+    });
+  }
+
+  /** @inheritdoc */
+  unloadModel(name: string): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.known.has(name)) throw InferdError.notFound(`Model ${name} is not in the model repository`);
+      if (!this.configs.has(name)) return;
+      await this.applyConfig({ models: this.currentConfig().models.filter((m) => m.name !== name) }, {});
+    });
   }
 
   // ---- ServingApi ----
@@ -214,6 +287,114 @@ export class ModelServer implements ServingApi {
 
   // ---- internals ----
 
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(work, work);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** reloadConfig's body; runs inside serialize. `awaitAlso` names models to wait for and report like new ones. */
+  private async applyConfig(config: ModelServerConfig, options: { readonly fileSystemPollWaitSeconds?: number }, awaitAlso: readonly string[] = []): Promise<void> {
+    const pollWait = this.options.pollWaitSeconds ?? 1;
+    if (options.fileSystemPollWaitSeconds !== undefined && options.fileSystemPollWaitSeconds !== pollWait) {
+      throw InferdError.invalidArgument('Changing file_system_poll_wait_seconds is not supported');
+    }
+    const diff = diffConfigs(this.currentConfig(), config, (name) => this.detectedPlatforms.get(name));
+    if (diff.errors[0]) throw diff.errors[0];
+    for (const m of diff.removed) await this.stopModel(m.name);
+    for (const change of diff.changed) {
+      const served = { ...toServedModel(change.after, false), versionLabels: this.configs.get(change.name)?.versionLabels ?? {} };
+      this.configs.set(change.name, served);
+      this.known.set(change.name, served);
+      if (change.basePath) {
+        await this.sources.get(change.name)?.close();
+        this.sources.delete(change.name);
+        this.sourceErrors.delete(change.name);
+        await this.startSource(served);
+      } else if (change.versionPolicy) {
+        await this.sources.get(change.name)?.poll();
+      }
+    }
+    for (const m of diff.added) {
+      await this.startModel(toServedModel(m, false));
+      this.manager.setLabels(m.name, {});
+    }
+    const changed = diff.changed.filter((c) => c.basePath || c.versionPolicy).map((c) => c.name);
+    const fresh = [...new Set([...diff.added.map((m) => m.name), ...awaitAlso])];
+    await this.manager.whenSettled([...fresh, ...changed]);
+    this.failIfUnavailable(fresh);
+    checkVersionLabels(config.models, {
+      isAvailable: (name, version) => this.manager.status(name).some((s) => s.version === version && s.state === 'AVAILABLE'),
+      isAssigned: (name, label) => {
+        const target = this.manager.labelTarget(name, label);
+        return target !== undefined && target !== config.models.find((m) => m.name === name)?.versionLabels[label];
+      },
+      allowUnavailable: this.options.allowVersionLabelsForUnavailableModels ?? false,
+    });
+    for (const m of config.models) {
+      this.manager.setLabels(m.name, m.versionLabels);
+      const served = { ...toServedModel(m, false), versionLabels: { ...m.versionLabels } };
+      this.configs.set(m.name, served);
+      this.known.set(m.name, served);
+    }
+  }
+
+  /** Wait for `names` to settle and throw the reference's UNKNOWN error for those with no AVAILABLE version. */
+  private async settleNew(names: readonly string[]): Promise<void> {
+    await this.manager.whenSettled(names);
+    this.failIfUnavailable(names);
+  }
+
+  private failIfUnavailable(names: readonly string[]): void {
+    const failures: Unavailable[] = [];
+    for (const name of names) {
+      const statuses = this.manager.status(name);
+      if (statuses.some((s) => s.state === 'AVAILABLE')) continue;
+      const failed = statuses.find((s) => s.error);
+      if (failed?.error) failures.push({ name, version: failed.version, error: failed.error.toString() });
+      else {
+        const reason = this.sourceErrors.get(name)?.toString() ?? `NOT_FOUND: ${this.lastWarnings.get(name) || `No versions of servable ${name} found`}`;
+        failures.push({ name, error: reason });
+      }
+    }
+    if (failures.length > 0) throw notAvailableError(failures);
+  }
+
+  /** Record a model and start its source (labels are the caller's business). */
+  private async startModel(model: ServedModel): Promise<void> {
+    this.configs.set(model.name, model);
+    this.known.set(model.name, model);
+    await this.startSource(model);
+  }
+
+  private async startSource(model: ServedModel): Promise<void> {
+    const source = await FileSystemSource.create({
+      name: model.name,
+      basePath: model.basePath,
+      pollWaitSeconds: this.options.pollWaitSeconds ?? 1,
+      onVersions: (versions) => {
+        this.sourceErrors.delete(model.name);
+        this.applyPolicy(model.name, versions);
+      },
+      onError: (error) => {
+        this.sourceErrors.set(model.name, error);
+        this.options.onWarning?.(error.message, model.name);
+      },
+    });
+    this.sources.set(model.name, source);
+  }
+
+  private async stopModel(name: string): Promise<void> {
+    const source = this.sources.get(name);
+    this.sources.delete(name);
+    this.configs.delete(name);
+    this.lastWarnings.delete(name);
+    this.sourceErrors.delete(name);
+    await source?.close();
+    this.manager.setLabels(name, {});
+    this.manager.removeModel(name);
+  }
+
   private acquire(spec: ModelSpec): ServableHandle {
     return this.manager.acquire({
       name: spec.name,
@@ -257,6 +438,7 @@ export class ModelServer implements ServingApi {
   private async loadVersion(name: string, version: AspiredVersion, signal: AbortSignal): Promise<LoadedModel> {
     const config = this.configs.get(name);
     const runtime = await this.pickRuntime(config?.platform, version.path);
+    this.detectedPlatforms.set(name, runtime.platform);
     const loaded = await runtime.load({ modelName: name, version: version.version, path: version.path, signal });
     if (!this.options.decorate) return loaded;
     try {
@@ -284,40 +466,24 @@ export class ModelServer implements ServingApi {
   }
 }
 
-/** Validate a classify/regress signature's shape (one `inputs` input; the right outputs). */
-function checkExampleSignature(signature: Signature, method: 'classify' | 'regress'): void {
-  const inputKeys = Object.keys(signature.inputs);
-  if (inputKeys.length !== 1) throw InferdError.invalidArgument('Expected one input Tensor.');
-  if (!signature.inputs.inputs) {
-    throw InferdError.invalidArgument(`No ${method === 'classify' ? 'classification' : 'regression'} inputs found in SignatureDef: ${describeSignature(signature)}`);
-  }
-  if (signature.inputs.inputs.dtype !== 'string') {
-    throw InferdError.invalidArgument(
-      `Signature input 'inputs' (${signature.inputs.inputs.name}) must be a DT_STRING tensor of serialized tf.Example to ${method}`,
-    );
-  }
-  const outputKeys = Object.keys(signature.outputs);
-  if (method === 'regress') {
-    if (outputKeys.length !== 1) throw InferdError.invalidArgument('Expected one output Tensor.');
-    if (!signature.outputs.outputs) throw InferdError.invalidArgument(`No regression outputs found in SignatureDef: ${describeSignature(signature)}`);
-  } else {
-    if (outputKeys.length < 1 || outputKeys.length > 2) throw InferdError.invalidArgument(`Expected one or two output Tensors, found ${outputKeys.length}`);
-    if (!signature.outputs.classes && !signature.outputs.scores) {
-      throw InferdError.invalidArgument(`Expected classification signature outputs to include 'classes' or 'scores': ${describeSignature(signature)}`);
+/**
+ * A ModelConfig from the operator API's `parameters.config` (a JSON string or object in TF Serving's ModelConfig
+ * proto JSON form). The name defaults to `name`; a different one is INVALID_ARGUMENT, as is anything invalid.
+ */
+function modelConfigFromOperator(name: string, config: unknown): ModelConfig {
+  let value = config;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch (err) {
+      throw InferdError.invalidArgument(`parameters.config is not valid JSON: ${(err as Error).message}`);
     }
   }
-}
-
-function describeSignature(signature: Signature): string {
-  const io = (m: Signature['inputs']) => Object.entries(m).map(([k, v]) => `${k}: ${v.name}`).join(', ');
-  return `inputs {${io(signature.inputs)}} outputs {${io(signature.outputs)}} method_name: "${signature.methodName}"`;
-}
-
-/** Elements per example of an output with `n` rows ([n] → 1, [n,k] → k). */
-function rowWidth(t: Tensor | undefined, n: number): number {
-  if (!t) return 0;
-  if (t.shape[0] !== n || t.shape.length > 2) {
-    throw InferdError.invalidArgument(`Expected output Tensor of shape [${n}] or [${n},k] but got [${t.shape.join(',')}]`);
-  }
-  return t.shape.length === 1 ? 1 : (t.shape[1] ?? 0);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw InferdError.invalidArgument('parameters.config must be a JSON object (a ModelConfig)');
+  const given = (value as { name?: unknown }).name;
+  if (given !== undefined && given !== name) throw InferdError.invalidArgument(`parameters.config names model ${String(given)}, but the request is for model ${name}`);
+  const parsed = modelServerConfigFromObject({ model_config_list: { config: [{ ...value, name }] } });
+  const model = parsed.models[0];
+  if (!model) throw InferdError.invalidArgument('parameters.config holds no model');
+  return model;
 }

@@ -3,10 +3,12 @@
  * mapped to options; composes the model server with the REST (and gRPC) transports. Ports open only after the
  * initial loads settle, as in TensorFlow Serving.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
+import { managementPlugin } from '../api/rest/management.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
 import { InferdError } from '../core/errors.ts';
 import { batchingDecorator } from '../server/batching.ts';
@@ -15,6 +17,7 @@ import { parseErrorDetail } from '../server/config/config-file.ts';
 import { loadModelServerConfig } from '../server/config/model-server-config.ts';
 import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
+import { checkVersionLabels, ConfigFileWatcher } from '../server/reload.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
@@ -29,6 +32,9 @@ export interface ServeFlags {
   model_base_path?: string;
   model_platform?: string;
   model_config_file?: string;
+  model_config_file_poll_wait_seconds: number;
+  allow_version_labels_for_unavailable_models: boolean;
+  enable_model_management: boolean;
   file_system_poll_wait_seconds: number;
   max_num_load_retries: number;
   load_retry_interval_micros: number;
@@ -67,6 +73,9 @@ export function serveCommand(): Command {
     .option('--model_base_path <path>', 'absolute path of the single model\'s versions; env MODEL_BASE_PATH')
     .option('--model_platform <platform>', 'platform of the single model: tensorflow, onnx (default: detected per version)')
     .option('--model_config_file <path>', 'ModelServerConfig file (text format, .json or .yaml)')
+    .option('--model_config_file_poll_wait_seconds <s>', 'seconds between re-reads of --model_config_file (a changed file is reloaded); 0 = read once', intFlag(), 0)
+    .option('--allow_version_labels_for_unavailable_models [bool]', 'let a config bind a label that is not bound yet to a version that is not AVAILABLE', boolFlag, false)
+    .option('--enable_model_management [bool]', 'serve the operator API on the REST port: POST /v2/repository/index, /v2/repository/models/{m}/load|unload', boolFlag, false)
     .option('--file_system_poll_wait_seconds <s>', 'seconds between polls of model base paths; 0 = poll once', intFlag(), 1)
     .option('--max_num_load_retries <n>', 'retries after a failed version load', intFlag(0), 5)
     .option('--load_retry_interval_micros <us>', 'wait between load retries', intFlag(0), 60_000_000)
@@ -109,8 +118,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
   if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
   let models: ServedModel[];
+  const configText = flags.model_config_file ? await readFile(flags.model_config_file, 'utf8').catch(() => undefined) : undefined;
   try {
     models = flags.model_config_file ? await modelsFromConfigFile(flags.model_config_file) : modelsFromFlags(flags, process.env);
+    // TF Serving checks a config's labels before its models load: at startup nothing is AVAILABLE yet.
+    checkVersionLabels(models.map((m) => ({ name: m.name, versionLabels: m.versionLabels ?? {} })), {
+      isAvailable: () => false, isAssigned: () => false, allowUnavailable: flags.allow_version_labels_for_unavailable_models,
+    });
   } catch (err) {
     const detail = parseErrorDetail(err);
     if (detail) process.stderr.write(`${detail}\n`);
@@ -133,6 +147,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     models,
     ...(batching ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters }) } : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
+    allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     maxLoadRetries: flags.max_num_load_retries,
     loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,
     loadConcurrency: Math.max(1, flags.num_load_threads),
@@ -162,6 +177,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
       timeoutMs: flags.rest_api_timeout_in_ms,
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
+      ...(flags.enable_model_management
+        ? { plugins: [managementPlugin(server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })] }
+        : {}),
     });
     transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
     log.info({ port: rest.port }, `Exporting HTTP/REST API at:${flags.host}:${rest.port} ...`);
@@ -176,6 +194,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
         enableHealthCheck: flags.enable_grpc_healthcheck_service,
         allModelsAvailable: () => server.modelNames().every((n) => server.manager.status(n).some((s) => s.state === 'AVAILABLE')),
         tensorContent: flags.enable_serialization_as_tensor_content,
+        reloadConfig: async (config) => {
+          log.info({ models: config.models.map((m) => m.name) }, 'HandleReloadConfigRequest: applying a new ModelServerConfig');
+          await server.reloadConfig(config);
+        },
         ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
       });
     } catch (err) {
@@ -188,11 +210,25 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   // Machine-readable line for scripts and tests: which ports are open.
   process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0 })}\n`);
+  const watcher = flags.model_config_file && flags.model_config_file_poll_wait_seconds > 0
+    ? ConfigFileWatcher.start({
+      path: flags.model_config_file,
+      pollWaitSeconds: flags.model_config_file_poll_wait_seconds,
+      ...(configText !== undefined ? { initialText: configText } : {}),
+      reload: (config) => server.reloadConfig(config),
+      onApplied: (config) => log.info({ models: config.models.map((m) => m.name) }, `reloaded ${flags.model_config_file}`),
+      onError: (error) => {
+        const detail = parseErrorDetail(error);
+        log.error({ error: error.toString(), ...(detail ? { detail } : {}) }, `keeping the previous config: ${error.toString()}`);
+      },
+    })
+    : undefined;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await watcher?.close();
     for (const t of transports) await t.close().catch(() => undefined);
     await server.close();
     process.exit(0);

@@ -1,0 +1,109 @@
+/**
+ * The lifecycle manager with the real ONNX runtime as its loader: states, resolution and its error texts, handles
+ * that hold an unload, retries, and shutdown.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { InferdError } from '../../../src/core/errors.ts';
+import { LifecycleManager, type TransitionEvent } from '../../../src/core/lifecycle/manager.ts';
+import { OnnxRuntime } from '../../../src/runtimes/onnx/index.ts';
+import { addOne, halfPlusTwo } from '../../support/models.ts';
+
+describe('LifecycleManager', () => {
+  let dir: string;
+  let runtime: OnnxRuntime;
+  const v = (n: number) => ({ version: n, path: path.join(dir, String(n)) });
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-mgr-'));
+    await halfPlusTwo(path.join(dir, '1'));
+    await addOne(path.join(dir, '2'), 'float32');
+    runtime = await OnnxRuntime.create();
+  });
+  after(async () => {
+    await runtime.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const make = async (extra: { maxLoadRetries?: number; failFirst?: number } = {}) => {
+    const events: TransitionEvent[] = [];
+    let attempts = 0;
+    const manager = await LifecycleManager.create({
+      loader: async (name, version, signal) => {
+        attempts += 1;
+        if (attempts <= (extra.failFirst ?? 0)) throw InferdError.unavailable(`attempt ${attempts} fails`);
+        return runtime.load({ modelName: name, version: version.version, path: version.path, signal });
+      },
+      maxLoadRetries: extra.maxLoadRetries ?? 0,
+      loadRetryIntervalMs: 5,
+      onTransition: (e) => events.push(e),
+    });
+    return { manager, events };
+  };
+
+  const predict = async (manager: LifecycleManager, req: { name: string; version?: number; label?: string }, x: number) => {
+    const handle = manager.acquire(req);
+    try {
+      const out = await handle.model.run({ signatureName: 'serving_default', inputs: { x: { dtype: 'float32', shape: [1], data: new Float32Array([x]) } } });
+      return { version: handle.version, y: out.y?.data[0] };
+    } finally {
+      handle.release();
+    }
+  };
+
+  it('loads aspired versions and resolves latest, specific and labelled requests', async () => {
+    const { manager, events } = await make();
+    manager.setAspiredVersions('m', [v(1)]);
+    await manager.whenSettled(['m']);
+    assert.deepEqual(manager.status('m'), [{ version: 1, state: 'AVAILABLE' }]);
+    assert.deepEqual(events.map((e) => e.state), ['START', 'LOADING', 'AVAILABLE']);
+    assert.deepEqual(await predict(manager, { name: 'm' }, 2), { version: 1, y: 3 });
+    manager.setLabels('m', { stable: 1 });
+    assert.deepEqual(await predict(manager, { name: 'm', label: 'stable' }, 4), { version: 1, y: 4 });
+    assert.throws(() => manager.acquire({ name: 'm', label: 'canary' }), { code: 'INVALID_ARGUMENT', message: 'Unrecognized servable version label: canary' });
+    assert.throws(() => manager.acquire({ name: 'm', version: 9 }), { code: 'NOT_FOUND', message: 'Servable not found for request: Specific(m, 9)' });
+    assert.throws(() => manager.acquire({ name: 'x' }), { code: 'NOT_FOUND', message: 'Servable not found for request: Latest(x)' });
+    await manager.close();
+    assert.deepEqual(manager.status('m'), [{ version: 1, state: 'END' }]);
+  });
+
+  it('swaps versions: the new one loads first, the old one unloads only after its last handle is released', async () => {
+    const { manager } = await make();
+    manager.setAspiredVersions('m', [v(1)]);
+    await manager.whenSettled(['m']);
+    const held = manager.acquire({ name: 'm' });
+    manager.setAspiredVersions('m', [v(2)]);
+    await manager.whenSettled(['m']);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(manager.status('m').map((s) => [s.version, s.state]), [[2, 'AVAILABLE'], [1, 'UNLOADING']]);
+    // The held version still runs.
+    const out = await held.model.run({ signatureName: 'serving_default', inputs: { x: { dtype: 'float32', shape: [1], data: new Float32Array([2]) } } });
+    assert.equal(out.y?.data[0], 3);
+    held.release();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(manager.status('m').map((s) => [s.version, s.state]), [[2, 'AVAILABLE'], [1, 'END']]);
+    assert.deepEqual(await predict(manager, { name: 'm' }, 2), { version: 2, y: 3 });
+    await manager.close();
+  });
+
+  it('retries a failed load and reports each attempt; gives up as END with the error', async () => {
+    const retried = await make({ maxLoadRetries: 2, failFirst: 2 });
+    retried.manager.setAspiredVersions('m', [v(1)]);
+    await retried.manager.whenSettled(['m']);
+    assert.equal(retried.manager.status('m')[0]?.state, 'AVAILABLE');
+    assert.equal(retried.events.filter((e) => e.reason.startsWith('retrying load')).length, 2);
+    await retried.manager.close();
+
+    const failed = await make({ maxLoadRetries: 1, failFirst: 5 });
+    failed.manager.setAspiredVersions('m', [v(1)]);
+    await failed.manager.whenSettled(['m']);
+    const [status] = failed.manager.status('m');
+    assert.equal(status?.state, 'END');
+    assert.equal(status?.error?.code, 'UNAVAILABLE');
+    assert.equal(status?.error?.message, 'attempt 2 fails');
+    await failed.manager.close();
+  });
+});

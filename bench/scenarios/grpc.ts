@@ -1,0 +1,87 @@
+/**
+ * Issue 4's gRPC scenarios on `inferd serve` (no batching): Predict on the MLP with the 784 floats as typed
+ * float_val and as tensor_content at each gRPC concurrency, and a 4 MiB float32 tensor round trip on y = 0.5x + 2.
+ */
+import { CONTENDERS, logResult, type BenchContext } from '../context.ts';
+import { PredictClient, decodeFloatOutput, encodePredict, grpcLoad, roundTrip, type FloatEncoding } from '../load-grpc.ts';
+import { MLP_OPTIONS, MODEL_NAMES } from '../models.ts';
+import { LARGE_TENSOR_ELEMENTS, largeTensor, mlpRow } from '../payloads.ts';
+import { startInferd } from '../processes.ts';
+import { loadTable, num, type Section } from '../report.ts';
+import type { LoadResult } from '../results.ts';
+
+/** Check one answer against the REST answer for the same row (same model, so equal within float32 noise). */
+async function checkMlp(ctx: BenchContext, client: PredictClient, request: Buffer): Promise<void> {
+  const y = decodeFloatOutput(await client.predict(request), 'y');
+  if (y.length !== MLP_OPTIONS.outputs) throw new Error(`gRPC mlp output has ${y.length} values, expected ${MLP_OPTIONS.outputs}`);
+  const rest = ctx.cannedResponses?.[MODEL_NAMES.mlp];
+  if (rest) {
+    const expected = (JSON.parse(rest) as { predictions: number[][] }).predictions[0] ?? [];
+    expected.forEach((v, i) => {
+      if (Math.abs(v - y[i]!) > 1e-4 * Math.max(1, Math.abs(v))) throw new Error(`gRPC mlp output ${i} is ${y[i]}, REST said ${v}`);
+    });
+  }
+}
+
+/** MLP Predict sweeps over the given encodings against one gRPC address. */
+export async function grpcSweep(ctx: BenchContext, address: string, runs: readonly { contender: string; encoding: FloatEncoding }[]): Promise<LoadResult[]> {
+  const client = new PredictClient(address);
+  const out: LoadResult[] = [];
+  try {
+    for (const { contender, encoding } of runs) {
+      const request = encodePredict(MODEL_NAMES.mlp, 'x', mlpRow(), [1, MLP_OPTIONS.inputSize], encoding);
+      await checkMlp(ctx, client, request);
+      for (const concurrency of ctx.options.grpcConcurrency) {
+        const r = await grpcLoad(contender, client, MODEL_NAMES.mlp, request, concurrency, ctx.options.durationSec, ctx.options.warmupSec);
+        logResult(ctx, r);
+        ctx.results.push(r);
+        out.push(r);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return out;
+}
+
+/** Run the group. */
+export async function grpcGroup(ctx: BenchContext): Promise<Section> {
+  ctx.log('gRPC: inferd serve (tiny + mlp)');
+  const inferd = await startInferd({ args: [`--model_config_file=${ctx.models.configFile}`] });
+  try {
+    const address = `127.0.0.1:${inferd.grpcPort}`;
+    const results = await grpcSweep(ctx, address, [
+      { contender: CONTENDERS.grpcFloatVal, encoding: 'float_val' },
+      { contender: CONTENDERS.grpcTensorContent, encoding: 'tensor_content' },
+    ]);
+    ctx.log('gRPC: 4 MiB tensor round trip');
+    const client = new PredictClient(address);
+    try {
+      const values = largeTensor();
+      const request = encodePredict(MODEL_NAMES.tiny, 'x', values, [LARGE_TENSOR_ELEMENTS], 'tensor_content');
+      const y = decodeFloatOutput(await client.predict(request), 'y');
+      if (y.length !== values.length || y[999] !== 0.5 * 999 + 2) throw new Error(`4 MiB round trip: wrong answer (length ${y.length}, y[999] = ${y[999]})`);
+      ctx.roundTrip = await roundTrip(client, request, values.byteLength, ctx.options.durationSec);
+      ctx.log(`  4 MiB round trip: p50 ${ctx.roundTrip.p50.toFixed(1)} ms, ${ctx.roundTrip.mbPerSec.toFixed(0)} MB/s`);
+    } finally {
+      client.close();
+    }
+    const rt = ctx.roundTrip;
+    return {
+      title: 'gRPC Predict (issue 4)',
+      intro: [
+        '`tensorflow.serving.PredictionService/Predict` with @grpc/grpc-js on one channel, `concurrency` calls in flight, requests encoded once from proto/ (not timed), responses received as bytes.',
+        'The MLP input is one 1×784 float32 tensor, as packed `float_val` or as `tensor_content`; outputs use the server default (typed `float_val`).',
+        'The 4 MiB round trip sends 1,048,576 float32 in tensor_content to y = 0.5x + 2 and receives the same count back, one call at a time.',
+      ].join(' '),
+      tables: [
+        loadTable(results),
+        ...(rt
+          ? [{ columns: ['round trip', 'calls', 'p50 ms', 'p99 ms', 'MB/s (request + response)'], rows: [[`${rt.megabytes} MiB float32 tensor_content`, String(rt.calls), num(rt.p50), num(rt.p99), num(rt.mbPerSec)]] }]
+          : []),
+      ],
+    };
+  } finally {
+    await inferd.stop();
+  }
+}

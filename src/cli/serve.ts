@@ -48,6 +48,7 @@ export interface ServeFlags {
   enable_grpc_healthcheck_service: boolean;
   enable_serialization_as_tensor_content: boolean;
   enable_batching: boolean;
+  saved_model_workers?: number;
   batching_parameters_file?: string;
   enable_per_model_batching_parameters: boolean;
 }
@@ -81,6 +82,7 @@ export function serveCommand(): Command {
     .option('--load_retry_interval_micros <us>', 'wait between load retries', intFlag(0), 60_000_000)
     .option('--num_load_threads <n>', 'versions loaded at once; 0 = 1', intFlag(0), 0)
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
+    .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default 0)', intFlag(0))
     .option('--tensorflow_intra_op_parallelism <n>', 'threads per runtime session; 0 = 1 per session', intFlag(0), 0)
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
     .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')
@@ -154,6 +156,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     runtime: {
       intraOpThreads: Math.max(1, flags.tensorflow_intra_op_parallelism),
       savedModelTags: flags.saved_model_tags.split(',').map((t) => t.trim()).filter(Boolean),
+      ...(flags.saved_model_workers !== undefined ? { savedModelWorkers: flags.saved_model_workers } : {}),
     },
     onTransition: (e) => {
       const fields = { model: e.model, version: e.version, state: e.state, reason: e.reason, ...(e.loadMillis !== undefined ? { loadMillis: e.loadMillis } : {}) };

@@ -2,9 +2,9 @@
  * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX and
  * SavedModel runtimes from server-level options.
  */
-import os from 'node:os';
 import type { Runtime } from '../core/runtime.ts';
 import { OnnxRuntime } from '../runtimes/onnx/index.ts';
+import { SavedModelRuntime } from '../runtimes/savedmodel/runtime.ts';
 import { ModelServer, type ModelServerOptions } from './model-server.ts';
 
 /** Runtime-level options (from `--tensorflow_intra_op_parallelism`, `--saved_model_tags`, ...). */
@@ -13,7 +13,7 @@ export interface RuntimeOptions {
   readonly intraOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
   readonly savedModelTags?: readonly string[];
-  /** Worker threads per loaded SavedModel version. Default = CPU cores. */
+  /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default 0. */
   readonly savedModelWorkers?: number;
 }
 
@@ -21,7 +21,12 @@ export interface RuntimeOptions {
 export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runtime[]> {
   const runtimes: Runtime[] = [];
   runtimes.push(await OnnxRuntime.create({ intraOpNumThreads: options.intraOpThreads ?? 1 }));
-  void os;
+  runtimes.push(
+    await SavedModelRuntime.create({
+      tags: options.savedModelTags ?? ['serve'],
+      workers: options.savedModelWorkers ?? 0,
+    }),
+  );
   return runtimes;
 }
 

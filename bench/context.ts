@@ -12,6 +12,7 @@ import type { LoadResult } from './results.ts';
 export const CONTENDERS = {
   inferdRest: 'inferd REST',
   bareHttp: 'bare node:http',
+  fastifyCanned: 'fastify, canned',
   expressOrt: 'express + ort',
   inferdRestBatching: 'inferd REST, batching',
   grpcFloatVal: 'inferd gRPC float_val',
@@ -30,8 +31,8 @@ export interface BenchContext {
   readonly results: LoadResult[];
   /** In-process ceiling measurements. */
   readonly inProcess: InProcessResult[];
-  /** The 4 MB gRPC round trip, when measured. */
-  roundTrip: RoundTripResult | null;
+  /** The 4 MiB gRPC round trips (typed float_val output, tensor_content output), when measured. */
+  readonly roundTrips: { readonly output: string; readonly result: RoundTripResult }[];
   /** Canned REST responses by model (what inferd answered), for the bare node:http ceiling. */
   cannedResponses: Record<string, string> | null;
 }

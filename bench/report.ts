@@ -40,6 +40,8 @@ export interface Report {
   readonly findings: readonly string[];
   /** Wall-clock seconds of the whole run. */
   readonly wallSec: number;
+  /** os.loadavg() (1, 5, 15 min) when the run started and ended: other work on the machine skews the numbers. */
+  readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
 }
 
 /** Format a number for a table: integers above 100, otherwise 3 significant digits. */
@@ -108,6 +110,7 @@ export function renderMarkdown(report: Report, notes: string): string {
     `- Command: \`${report.commandLine}\``,
     `- Settings: ${report.settings}`,
     `- Wall time of the run: ${Math.round(report.wallSec)} s`,
+    `- Load average (1/5/15 min) at start ${report.loadAverage.start.map((v) => v.toFixed(2)).join('/')}, at end ${report.loadAverage.end.map((v) => v.toFixed(2)).join('/')} (anything above ~0 means other processes shared the CPUs)`,
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}`,
     `- Software: Node ${m.node}, onnxruntime-node ${m.onnxruntime}, autocannon ${m.autocannon}, @grpc/grpc-js ${m.grpcJs}; inferd at ${m.commit}`,
     '- Load generator, servers and baselines share the same machine (all on 127.0.0.1); each server is a separate child process.',

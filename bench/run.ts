@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { REPO_ROOT } from '../test/support/serve.ts';
 import type { BenchContext } from './context.ts';
@@ -22,12 +23,13 @@ import { restGroup } from './scenarios/rest.ts';
 import { savedModelGroup } from './scenarios/savedmodel.ts';
 
 const started = performance.now();
+const loadAtStart = loadavg();
 const options = parseBenchOptions(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 log(`inferd bench: ${options.durationSec}s windows after ${options.warmupSec}s warm-up; groups ${[...options.groups].join(', ')}`);
 
 const models = await buildModels();
-const ctx: BenchContext = { options, models, log, results: [], inProcess: [], roundTrip: null, cannedResponses: null };
+const ctx: BenchContext = { options, models, log, results: [], inProcess: [], roundTrips: [], cannedResponses: null };
 const groups: [ScenarioGroup, () => Promise<Section>][] = [
   ['inprocess', () => inProcessGroup(ctx)],
   ['rest', () => restGroup(ctx)],
@@ -64,6 +66,7 @@ const report: Report = {
   ratios,
   findings,
   wallSec: (performance.now() - started) / 1000,
+  loadAverage: { start: loadAtStart, end: loadavg() },
 };
 
 for (const section of sections) {

@@ -44,44 +44,59 @@ export async function grpcSweep(ctx: BenchContext, address: string, runs: readon
   return out;
 }
 
+/** The 4 MiB round trip against one server; checks the answer first. */
+async function largeRoundTrip(ctx: BenchContext, address: string, output: string): Promise<void> {
+  const client = new PredictClient(address);
+  try {
+    const values = largeTensor();
+    const request = encodePredict(MODEL_NAMES.tiny, 'x', values, [LARGE_TENSOR_ELEMENTS], 'tensor_content');
+    const y = decodeFloatOutput(await client.predict(request), 'y');
+    if (y.length !== values.length || y[999] !== 0.5 * 999 + 2) throw new Error(`4 MiB round trip: wrong answer (length ${y.length}, y[999] = ${y[999]})`);
+    const result = await roundTrip(client, request, values.byteLength, ctx.options.durationSec);
+    ctx.roundTrips.push({ output, result });
+    ctx.log(`  4 MiB round trip, output as ${output}: p50 ${result.p50.toFixed(1)} ms, ${result.mbPerSec.toFixed(0)} MB/s`);
+  } finally {
+    client.close();
+  }
+}
+
 /** Run the group. */
 export async function grpcGroup(ctx: BenchContext): Promise<Section> {
   ctx.log('gRPC: inferd serve (tiny + mlp)');
-  const inferd = await startInferd({ args: [`--model_config_file=${ctx.models.configFile}`] });
+  const config = `--model_config_file=${ctx.models.configFile}`;
+  const inferd = await startInferd({ args: [config] });
+  let results: LoadResult[];
   try {
     const address = `127.0.0.1:${inferd.grpcPort}`;
-    const results = await grpcSweep(ctx, address, [
+    results = await grpcSweep(ctx, address, [
       { contender: CONTENDERS.grpcFloatVal, encoding: 'float_val' },
       { contender: CONTENDERS.grpcTensorContent, encoding: 'tensor_content' },
     ]);
     ctx.log('gRPC: 4 MiB tensor round trip');
-    const client = new PredictClient(address);
-    try {
-      const values = largeTensor();
-      const request = encodePredict(MODEL_NAMES.tiny, 'x', values, [LARGE_TENSOR_ELEMENTS], 'tensor_content');
-      const y = decodeFloatOutput(await client.predict(request), 'y');
-      if (y.length !== values.length || y[999] !== 0.5 * 999 + 2) throw new Error(`4 MiB round trip: wrong answer (length ${y.length}, y[999] = ${y[999]})`);
-      ctx.roundTrip = await roundTrip(client, request, values.byteLength, ctx.options.durationSec);
-      ctx.log(`  4 MiB round trip: p50 ${ctx.roundTrip.p50.toFixed(1)} ms, ${ctx.roundTrip.mbPerSec.toFixed(0)} MB/s`);
-    } finally {
-      client.close();
-    }
-    const rt = ctx.roundTrip;
-    return {
-      title: 'gRPC Predict (issue 4)',
-      intro: [
-        '`tensorflow.serving.PredictionService/Predict` with @grpc/grpc-js on one channel, `concurrency` calls in flight, requests encoded once from proto/ (not timed), responses received as bytes.',
-        'The MLP input is one 1×784 float32 tensor, as packed `float_val` or as `tensor_content`; outputs use the server default (typed `float_val`).',
-        'The 4 MiB round trip sends 1,048,576 float32 in tensor_content to y = 0.5x + 2 and receives the same count back, one call at a time.',
-      ].join(' '),
-      tables: [
-        loadTable(results),
-        ...(rt
-          ? [{ columns: ['round trip', 'calls', 'p50 ms', 'p99 ms', 'MB/s (request + response)'], rows: [[`${rt.megabytes} MiB float32 tensor_content`, String(rt.calls), num(rt.p50), num(rt.p99), num(rt.mbPerSec)]] }]
-          : []),
-      ],
-    };
+    await largeRoundTrip(ctx, address, 'float_val (default)');
   } finally {
     await inferd.stop();
   }
+  const tc = await startInferd({ args: [config, '--enable_serialization_as_tensor_content'] });
+  try {
+    await largeRoundTrip(ctx, `127.0.0.1:${tc.grpcPort}`, 'tensor_content (--enable_serialization_as_tensor_content)');
+  } finally {
+    await tc.stop();
+  }
+  return {
+    title: 'gRPC Predict (issue 4)',
+    intro: [
+      '`tensorflow.serving.PredictionService/Predict` with @grpc/grpc-js on one channel, `concurrency` calls in flight, requests encoded once from proto/ (not timed), responses received as bytes.',
+      'The MLP input is one 1×784 float32 tensor, as packed `float_val` or as `tensor_content`; outputs use the server default (typed `float_val`).',
+      'The 4 MiB round trip sends 1,048,576 float32 in tensor_content to y = 0.5x + 2 and receives the same count back, one call at a time,',
+      'once with the default output encoding and once from a server started with `--enable_serialization_as_tensor_content`.',
+    ].join(' '),
+    tables: [
+      loadTable(results),
+      {
+        columns: ['4 MiB float32 round trip, response as', 'calls', 'p50 ms', 'p99 ms', 'MB/s (request + response)'],
+        rows: ctx.roundTrips.map(({ output, result: r }) => [output, String(r.calls), num(r.p50), num(r.p99), num(r.mbPerSec)]),
+      },
+    ],
+  };
 }

@@ -63,6 +63,13 @@ export async function restGroup(ctx: BenchContext): Promise<Section> {
   } finally {
     await bare.stop();
   }
+  ctx.log('REST: fastify (canned responses), tiny only');
+  const fastify = await startBaseline('fastify-canned', 'fastify-canned.ts', [`--responses=${responsesFile}`]);
+  try {
+    bareResults.push(...(await sweep(ctx, CONTENDERS.fastifyCanned, fastify.url, [MODEL_NAMES.tiny])));
+  } finally {
+    await fastify.stop();
+  }
   return {
     title: 'REST predict: inferd vs a bare node:http server (issue 2)',
     intro: [
@@ -70,6 +77,7 @@ export async function restGroup(ctx: BenchContext): Promise<Section> {
       `\`tiny\` is y = 0.5x + 2 with body \`${REST_BODIES.tiny}\`; \`mlp\` is 784 → 1024 → 1024 → 10 with one 784-value row (${REST_BODIES.mlp.length} bytes).`,
       'inferd runs `inferd serve --model_config_file=… --log_level=warn` with default flags (no batching, 1 intra-op thread per ONNX session).',
       'The bare node:http server reads the whole body and answers the exact bytes inferd answered for it (no JSON parsing, no model).',
+      '`fastify, canned` (tiny only) does the same inside fastify with a buffer body parser: bare → fastify is the framework\'s share of the gap, fastify → inferd is inferd\'s request path plus the runtime call.',
       'Latencies are per response from autocannon\'s response event (sub-millisecond resolution).',
     ].join(' '),
     tables: [loadTable([...inferdResults, ...bareResults].sort((a, b) => a.model.localeCompare(b.model) || a.concurrency - b.concurrency || a.contender.localeCompare(b.contender)))],

@@ -461,7 +461,7 @@ export class ModelServer implements ServingApi, ModelRepositoryApi {
       if (await runtime.detect(versionPath)) return runtime;
     }
     throw InferdError.notFound(
-      `No servable model found in ${versionPath}: expected one of saved_model.pb, saved_model.pbtxt (tensorflow), model.onnx (onnx)`,
+      `Could not find SavedModel .pb or .pbtxt (nor an ONNX model.onnx) at supplied export directory path: ${versionPath}`,
     );
   }
 }

@@ -43,13 +43,17 @@ function mapValues<T>(rec: Readonly<Record<string, T>>, f: (v: T) => object): Re
   return out;
 }
 
-/** SignatureDef JSON: inputs, outputs, method_name, defaults (always empty). */
+/**
+ * SignatureDef JSON: inputs, outputs, method_name, and `defaults: {}` — except for signatures without a method name
+ * (TF2's `__saved_model_init_op`), which TensorFlow Serving prints without `defaults`
+ * (saved_model_half_plus_two_tf2_2_versions_metadata.json).
+ */
 export function signatureDefJson(sig: Signature): object {
   return {
     inputs: mapValues(sig.inputs, tensorInfoJson),
     outputs: mapValues(sig.outputs, tensorInfoJson),
     method_name: sig.methodName,
-    defaults: {},
+    ...(sig.methodName === '' ? {} : { defaults: {} }),
   };
 }
 

@@ -78,12 +78,12 @@ class Parser {
       if (t.kind === 'punct' && t.text === '[') { this.skipExtension(); continue; }
       const name = this.take().text;
       const field = type.fields[protobuf.util.camelCase(name)] ?? type.fields[name];
-      if (!field) { this.skipValue(); this.accept(',') || this.accept(';'); continue; }
+      if (!field) { this.skipValue(); if (!this.accept(',')) this.accept(';'); continue; }
       field.resolve();
       const read = (): unknown => this.value(field);
       let value: unknown;
       if (field.map) {
-        const entry = this.entry(field as protobuf.MapField);
+        const entry = this.entry(field as unknown as protobuf.MapField);
         const m = (obj[field.name] ??= {}) as Record<string, unknown>;
         m[String(entry.key)] = entry.value;
       } else if (this.accept(':') && this.accept('[')) {
@@ -94,7 +94,7 @@ class Parser {
         if (field.repeated) ((obj[field.name] ??= []) as unknown[]).push(value);
         else obj[field.name] = value;
       }
-      this.accept(',') || this.accept(';');
+      if (!this.accept(',')) this.accept(';');
     }
   }
 
@@ -111,7 +111,7 @@ class Parser {
         if (vt instanceof protobuf.Type) { this.accept(':'); value = this.nested(vt); }
         else { this.accept(':'); value = vt instanceof protobuf.Enum ? this.enumValue(vt) : this.scalar(field.type); }
       } else this.skipValue();
-      this.accept(',') || this.accept(';');
+      if (!this.accept(',')) this.accept(';');
     }
     return { key, value };
   }

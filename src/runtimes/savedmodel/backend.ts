@@ -39,7 +39,7 @@ export function initBackend(preferred: BackendName = 'wasm'): Promise<BackendNam
       } finally {
         for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
           for (const l of process.listeners(event)) {
-            if (!(before[event] as unknown[]).includes(l)) process.removeListener(event, l as (...a: unknown[]) => void);
+            if (!(before[event] as unknown[]).includes(l)) process.removeListener(event, l as () => void);
           }
         }
       }

@@ -91,12 +91,12 @@ export class WorkerPool implements Executor {
         slot.onStart?.();
         return;
       }
-      if (m.id === undefined) {
+      if (m.type === 'error' && m.id === undefined) {
         slot.onStart?.(new InferdError(m.code as InferdError['code'], m.message));
         return;
       }
-      const p = slot.inFlight.get(m.id);
-      if (!p) return;
+      const p = m.id === undefined ? undefined : slot.inFlight.get(m.id);
+      if (!p || m.id === undefined) return;
       slot.inFlight.delete(m.id);
       if (m.type === 'result') p.resolve(m.outputs);
       else p.reject(new InferdError(m.code as InferdError['code'], m.message));

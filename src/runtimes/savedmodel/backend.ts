@@ -37,10 +37,11 @@ export function initBackend(preferred: BackendName = 'wasm'): Promise<BackendNam
       } catch {
         // fall through to cpu
       } finally {
-        for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
-          for (const l of process.listeners(event)) {
-            if (!(before[event] as unknown[]).includes(l)) process.removeListener(event, l as () => void);
-          }
+        for (const l of process.listeners('uncaughtException')) {
+          if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+        }
+        for (const l of process.listeners('unhandledRejection')) {
+          if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
         }
       }
     }

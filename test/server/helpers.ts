@@ -33,12 +33,12 @@ export async function addVersion(base: string, version: number): Promise<void> {
 /** Sleep `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Poll `check` every 50 ms until it holds; fail with `what` after `timeoutMs`. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Poll `check` every `intervalMs` (default 50) until it holds; fail with `what` after `timeoutMs`. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
-    await sleep(50);
+    await sleep(intervalMs);
   }
   throw new Error(`timed out waiting for ${what}`);
 }

@@ -1,5 +1,6 @@
 /** inferd's command line: `inferd serve`, `inferd inspect`. argv → options; no logic of its own. */
 import { Command, CommanderError } from 'commander';
+import { benchCommand } from './bench.ts';
 import { serveCommand } from './serve.ts';
 
 const program = new Command('inferd')
@@ -8,6 +9,7 @@ const program = new Command('inferd')
   .showHelpAfterError(false)
   .exitOverride();
 program.addCommand(serveCommand());
+program.addCommand(benchCommand());
 
 try {
   await program.parseAsync(process.argv);

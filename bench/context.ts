@@ -17,6 +17,7 @@ export const CONTENDERS = {
   inferdRestBatching: 'inferd REST, batching',
   grpcFloatVal: 'inferd gRPC float_val',
   grpcTensorContent: 'inferd gRPC tensor_content',
+  grpcCanned: 'grpc-js, canned',
   grpcTensorContentBatching: 'inferd gRPC tensor_content, batching',
   savedModelRest: 'inferd REST, SavedModel',
 } as const;

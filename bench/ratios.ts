@@ -33,6 +33,8 @@ export function computeRatios(ctx: BenchContext): Ratio[] {
       'same weights, same server flags'),
     ratio('issue 4', 'gRPC tensor_content / REST JSON, mlp 1×784, c=32', grpcTc, rps(CONTENDERS.inferdRest, MODEL_NAMES.mlp), 1.2,
       'both on `inferd serve` without batching'),
+    ratio('issue 4', 'grpc-js canned / bare node:http, mlp, c=32 (transport ceilings)', rps(CONTENDERS.grpcCanned, MODEL_NAMES.mlp), bareMlp, null,
+      'what grpc-js and node:http can do at all on this machine with these clients'),
     ratio('issue 4', 'gRPC float_val / REST JSON, mlp 1×784, c=32', rps(CONTENDERS.grpcFloatVal, MODEL_NAMES.mlp), rps(CONTENDERS.inferdRest, MODEL_NAMES.mlp), null,
       'both on `inferd serve` without batching'),
     ratio('issue 6', 'inferd REST batching / express + ort, mlp, c=32', restBatching, rps(CONTENDERS.expressOrt, MODEL_NAMES.mlp), 2,

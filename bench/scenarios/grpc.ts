@@ -2,11 +2,13 @@
  * Issue 4's gRPC scenarios on `inferd serve` (no batching): Predict on the MLP with the 784 floats as typed
  * float_val and as tensor_content at each gRPC concurrency, and a 4 MiB float32 tensor round trip on y = 0.5x + 2.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CONTENDERS, logResult, type BenchContext } from '../context.ts';
 import { PredictClient, decodeFloatOutput, encodePredict, grpcLoad, roundTrip, type FloatEncoding } from '../load-grpc.ts';
 import { MLP_OPTIONS, MODEL_NAMES } from '../models.ts';
 import { LARGE_TENSOR_ELEMENTS, largeTensor, mlpRow } from '../payloads.ts';
-import { startInferd } from '../processes.ts';
+import { startBaseline, startInferd } from '../processes.ts';
 import { loadTable, num, type Section } from '../report.ts';
 import type { LoadResult } from '../results.ts';
 
@@ -64,6 +66,7 @@ async function largeRoundTrip(ctx: BenchContext, address: string, output: string
 export async function grpcGroup(ctx: BenchContext): Promise<Section> {
   ctx.log('gRPC: inferd serve (tiny + mlp)');
   const config = `--model_config_file=${ctx.models.configFile}`;
+  const cannedFile = join(ctx.models.root, 'predict-response.bin');
   const inferd = await startInferd({ args: [config] });
   let results: LoadResult[];
   try {
@@ -74,8 +77,21 @@ export async function grpcGroup(ctx: BenchContext): Promise<Section> {
     ]);
     ctx.log('gRPC: 4 MiB tensor round trip');
     await largeRoundTrip(ctx, address, 'float_val (default)');
+    const client = new PredictClient(address);
+    try {
+      await writeFile(cannedFile, await client.predict(encodePredict(MODEL_NAMES.mlp, 'x', mlpRow(), [1, MLP_OPTIONS.inputSize], 'tensor_content')));
+    } finally {
+      client.close();
+    }
   } finally {
     await inferd.stop();
+  }
+  ctx.log('gRPC: grpc-js server with a canned PredictResponse');
+  const canned = await startBaseline('grpc-canned', 'grpc-canned.ts', [`--response=${cannedFile}`]);
+  try {
+    results.push(...(await grpcSweep(ctx, `127.0.0.1:${canned.port}`, [{ contender: CONTENDERS.grpcCanned, encoding: 'tensor_content' }])));
+  } finally {
+    await canned.stop();
   }
   const tc = await startInferd({ args: [config, '--enable_serialization_as_tensor_content'] });
   try {
@@ -90,6 +106,7 @@ export async function grpcGroup(ctx: BenchContext): Promise<Section> {
       'The MLP input is one 1×784 float32 tensor, as packed `float_val` or as `tensor_content`; outputs use the server default (typed `float_val`).',
       'The 4 MiB round trip sends 1,048,576 float32 in tensor_content to y = 0.5x + 2 and receives the same count back, one call at a time,',
       'once with the default output encoding and once from a server started with `--enable_serialization_as_tensor_content`.',
+      '`grpc-js, canned` (bench/baseline/grpc-canned.ts) answers the bytes inferd answered without decoding the request: the ceiling of grpc-js plus this client on this machine.',
     ].join(' '),
     tables: [
       loadTable(results),

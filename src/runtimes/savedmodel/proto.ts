@@ -37,12 +37,6 @@ export function decodeMessage<T>(type: string, bytes: Uint8Array): T {
   return t.toObject(t.decode(bytes), TO_OBJECT) as T;
 }
 
-/** Parse protobuf text format is not provided by protobufjs; saved_model.pbtxt support lives in pbtxt.ts. */
-export function fromPlainObject<T>(type: string, value: unknown): T {
-  const t = tensorflowRoot().lookupType(type);
-  return t.toObject(t.fromObject(value as Record<string, unknown>), TO_OBJECT) as T;
-}
-
 /** Encode a plain object (camelCase or snake_case fields) as message `type`. */
 export function encodeMessage(type: string, value: unknown): Uint8Array {
   const t = tensorflowRoot().lookupType(type);

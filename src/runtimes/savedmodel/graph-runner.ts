@@ -76,12 +76,15 @@ function buildModel(sig: FlatSignature, weights: tf.NamedTensorMap): GraphModel 
 export class GraphRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly weightSet: Set<tf.Tensor>;
 
   private constructor(
     private readonly flat: FlatModel,
     private readonly weights: tf.NamedTensorMap,
     private readonly models: Map<string, GraphModel>,
-  ) {}
+  ) {
+    this.weightSet = new Set(Object.values(weights));
+  }
 
   /** Build every runnable signature's GraphModel (tfjs must be initialized: see initBackend). */
   static create(flat: FlatModel): GraphRunner {
@@ -156,7 +159,7 @@ export class GraphRunner {
       return result;
     } finally {
       for (const t of Object.values(feeds)) t.dispose();
-      for (const t of outputs) if (!Object.values(this.weights).includes(t)) t.dispose();
+      for (const t of outputs) if (!this.weightSet.has(t)) t.dispose();
     }
   }
 

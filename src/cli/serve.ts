@@ -231,7 +231,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await watcher?.close();
+    // Stop polling now; a reload in progress ends when server.close() aborts its loads.
+    void watcher?.close();
     for (const t of transports) await t.close().catch(() => undefined);
     await server.close();
     process.exit(0);

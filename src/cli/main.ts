@@ -1,6 +1,7 @@
 /** inferd's command line: `inferd serve`, `inferd inspect`. argv → options; no logic of its own. */
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.ts';
+import { inspectCommand } from './inspect.ts';
 import { serveCommand } from './serve.ts';
 
 const program = new Command('inferd')
@@ -10,6 +11,7 @@ const program = new Command('inferd')
   .exitOverride();
 program.addCommand(serveCommand());
 program.addCommand(benchCommand());
+program.addCommand(inspectCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -17,7 +17,7 @@ import { parseErrorDetail } from '../server/config/config-file.ts';
 import { loadModelServerConfig } from '../server/config/model-server-config.ts';
 import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
-import { checkVersionLabels, ConfigFileWatcher } from '../server/reload.ts';
+import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
@@ -82,7 +82,7 @@ export function serveCommand(): Command {
     .option('--load_retry_interval_micros <us>', 'wait between load retries', intFlag(0), 60_000_000)
     .option('--num_load_threads <n>', 'versions loaded at once; 0 = 1', intFlag(0), 0)
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
-    .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default 0)', intFlag(0))
+    .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default: CPU cores)', intFlag(0))
     .option('--tensorflow_intra_op_parallelism <n>', 'threads per runtime session; 0 = 1 per session', intFlag(0), 0)
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
     .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')
@@ -169,7 +169,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const unavailable = startupFailures(server);
   if (unavailable.length > 0 && !flags.allow_unavailable_models_at_startup) {
     await server.close();
-    fail(`UNKNOWN: ${unavailable.length} servable(s) did not become available: {${unavailable.map((u) => `{name: ${u.name} version: ${u.version}} due to error: ${u.error}, `).join('')}}`);
+    fail(notAvailableError(unavailable, 'servable(s)').toString());
   }
   const transports: { name: string; close: () => Promise<void> }[] = [];
   let rest: RestServer | undefined;

@@ -2,6 +2,7 @@
  * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX and
  * SavedModel runtimes from server-level options.
  */
+import os from 'node:os';
 import type { Runtime } from '../core/runtime.ts';
 import { OnnxRuntime } from '../runtimes/onnx/index.ts';
 import { SavedModelRuntime } from '../runtimes/savedmodel/runtime.ts';
@@ -13,7 +14,7 @@ export interface RuntimeOptions {
   readonly intraOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
   readonly savedModelTags?: readonly string[];
-  /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default 0. */
+  /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default = CPU cores. */
   readonly savedModelWorkers?: number;
 }
 
@@ -24,7 +25,7 @@ export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runt
   runtimes.push(
     await SavedModelRuntime.create({
       tags: options.savedModelTags ?? ['serve'],
-      workers: options.savedModelWorkers ?? 0,
+      workers: options.savedModelWorkers ?? os.availableParallelism(),
     }),
   );
   return runtimes;

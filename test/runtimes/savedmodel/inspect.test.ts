@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inspectSavedModel } from '../../../src/cli/inspect.ts';
+import { inspectSavedModel } from '../../../src/runtimes/savedmodel/inspect.ts';
 import { InferdError } from '../../../src/core/errors.ts';
 import { attr, writeSavedModel } from '../../support/savedmodel-builder.ts';
 

@@ -1,0 +1,2 @@
+/** Model inspection for `inferd inspect`: the server names the runtime that knows the format. */
+export { inspectSavedModel, type InspectOptions } from '../runtimes/savedmodel/inspect.ts';

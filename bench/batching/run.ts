@@ -135,7 +135,7 @@ try {
   process.stdout.write(`${md}\n`);
   const q = ratios(results);
   log(`best batching ${q.bestBatching.throughput.toFixed(0)}/s; ×${q.vsExpress.toFixed(2)} express; ${(q.vsCeiling * 100).toFixed(0)}% of lower ceiling; c=1 overhead ${(q.latencyOverhead * 100).toFixed(1)}%`);
-  await writeFile(join(REPO_ROOT, 'bench', 'batching', quick ? 'results.quick.json' : 'results.json'), `${JSON.stringify({ ...results, series }, null, 2)}\n`);
+  await writeFile(quick ? join(tmpdir(), 'inferd-batching-results.quick.json') : join(REPO_ROOT, 'bench', 'batching', 'results.json'), `${JSON.stringify({ ...results, series }, null, 2)}\n`);
   if (!flags['no-docs'] && !quick) {
     await writeSection(join(REPO_ROOT, 'docs', 'batching.md'), md);
     await writeFile(join(REPO_ROOT, 'docs', 'batching-chart.svg'), renderChart(series, `MLP 784→1024→1024→10, one row per request (${machine.cores} cores)`));

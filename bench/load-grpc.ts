@@ -52,6 +52,7 @@ export class PredictClient {
     });
   }
 
+  /** Close the channel (in-flight calls fail). */
   close(): void {
     this.#client.close();
   }

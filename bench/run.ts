@@ -24,7 +24,13 @@ import { savedModelGroup } from './scenarios/savedmodel.ts';
 
 const started = performance.now();
 const loadAtStart = loadavg();
-const options = parseBenchOptions(process.argv.slice(2));
+let options: ReturnType<typeof parseBenchOptions>;
+try {
+  options = parseBenchOptions(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 log(`inferd bench: ${options.durationSec}s windows after ${options.warmupSec}s warm-up; groups ${[...options.groups].join(', ')}`);
 
@@ -39,12 +45,14 @@ const groups: [ScenarioGroup, () => Promise<Section>][] = [
   ['savedmodel', () => savedModelGroup(ctx)],
 ];
 const sections: Section[] = [];
+let failedGroups = 0;
 try {
   for (const [name, run] of groups) {
     if (!options.groups.has(name)) continue;
     try {
       sections.push(await run());
     } catch (err) {
+      failedGroups++;
       log(`group ${name} failed: ${(err as Error).stack ?? String(err)}`);
       sections.push({ title: `${name} (failed)`, intro: 'This group threw during the run.', tables: [], skipped: (err as Error).message.split('\n')[0] ?? 'error' });
     }
@@ -84,4 +92,4 @@ if (options.out) {
   log(`wrote ${file}`);
 }
 log(`bench finished in ${Math.round(report.wallSec)} s`);
-process.exitCode = errors.length > 0 ? 1 : 0;
+process.exitCode = errors.length > 0 || failedGroups > 0 ? 1 : 0;

@@ -20,6 +20,8 @@ export interface BatchingResults {
   readonly latencyAtOne: { readonly off: readonly number[]; readonly on: readonly number[]; readonly onLabel: string };
   readonly profile: readonly string[];
   readonly seconds: number;
+  /** 1-minute load average at the start and the end of the run (other work on the machine skews every number). */
+  readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
 /** Ratios against the issue's targets. */
@@ -66,7 +68,7 @@ export function markdown(r: BatchingResults): string {
   const q = ratios(r);
   const m = r.machine;
   const lines: string[] = [];
-  lines.push(`Measured ${r.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, @grpc/grpc-js ${m.grpcJs}, commit ${m.commit}. Whole run: ${f(r.seconds, 0)} s.`);
+  lines.push(`Measured ${r.date} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, @grpc/grpc-js ${m.grpcJs}, commit ${m.commit}. Whole run: ${f(r.seconds, 0)} s; 1-minute load average ${f(r.loadAverage.start, 2)} at the start, ${f(r.loadAverage.end, 2)} at the end${r.loadAverage.start > 1.5 ? ' (**the machine was busy: numbers are skewed**)' : ''}.`);
   lines.push('');
   lines.push(`Command: \`${r.command}\`. Load: \`inferd bench\`'s load generator (src/loadgen) in the bench process, on the same 2 cores as the server; concurrency ${r.concurrency} closed loop, one 784-float row per request (the same ${'`{"instances":[[...]]}`'} body for every REST contender; gRPC sends the same row as tensor_content). Windows: warm-up ${r.measure.warmupSeconds} s, ${r.measure.windowSeconds} s windows until the last 3 agree within ${r.measure.stability * 100}% (at most ${r.measure.maxWindows}); throughput and latency from the last 3 windows.`);
   lines.push('');

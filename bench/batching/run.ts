@@ -8,7 +8,7 @@
  * `--quick` shortens every window (a smoke run; numbers are noisy). Loads only 127.0.0.1. About 6 minutes in full.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderChart, reportSeries, type MeasureOptions } from '../../src/loadgen/index.ts';
@@ -25,6 +25,7 @@ import { markdown, ratios, writeSection, type BatchingResults } from './report.t
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false }, 'no-docs': { type: 'boolean', default: false } } });
 const quick = flags.quick === true;
 const started = performance.now();
+const loadAtStart = loadavg()[0] ?? 0;
 const log = (line: string): void => void process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 /** Parameter sets tried (max_batch_size 32/64, batch_timeout_micros 0/1000/2000, num_batch_threads 1/2). */
@@ -130,6 +131,7 @@ try {
     latencyAtOne: { off: c1.a, on: c1.b, onLabel: paramLabel(bestParams) },
     profile,
     seconds: (performance.now() - started) / 1000,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   };
   const md = markdown(results);
   process.stdout.write(`${md}\n`);

@@ -7,6 +7,7 @@ import { serveCommand } from './serve.ts';
 const program = new Command('inferd')
   .description('A model server for Node.js: TensorFlow Serving\'s REST and gRPC APIs for SavedModel and ONNX models')
   .version('inferd 0.1.0', '--version')
+  .enablePositionalOptions() // `inferd bench --version N` is the model version, not inferd's
   .showHelpAfterError(false)
   .exitOverride();
 program.addCommand(serveCommand());

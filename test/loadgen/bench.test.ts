@@ -138,13 +138,14 @@ describe('inferd bench against inferd serve', () => {
   it('runs as `inferd bench` from the command line', async () => {
     const json = join(dir, 'cli.json');
     const chart = join(dir, 'cli.svg');
-    const res = await runInferd(['bench', `--url=${server.restUrl}`, '--model=two', '--concurrency=1,2', '--warmup-seconds=0.1', '--window-seconds=0.3',
+    const res = await runInferd(['bench', `--url=${server.restUrl}`, '--model=two', '--version', '1', '--concurrency=1,2', '--warmup-seconds=0.1', '--window-seconds=0.3',
       '--max-windows=3', '--stability=50', `--json=${json}`, `--chart=${chart}`]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /concurrency\s+throughput\/s\s+p50 ms\s+p90 ms\s+p99 ms/);
     assert.doesNotMatch(res.stdout, /\[#/, 'no progress bar when stdout is not a TTY');
     const report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
     assert.equal(report.measure.stability, 0.5);
+    assert.equal(report.target.version, 1, '--version after the subcommand is the model version');
     assertReport(report, 2);
     assertWellFormedSvg(await readFile(chart, 'utf8'));
     const bad = await runInferd(['bench', '--model=two', '--concurrency=1']);

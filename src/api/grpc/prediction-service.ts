@@ -10,7 +10,8 @@ import { parseModelSpec, requireModelSpec, servedSpecMessage, type ModelSpecMess
 import { predictInputDecoder } from './predict-inputs.ts';
 import type { ProtoTypes } from './protos.ts';
 import { packSignatureDefMap } from './signature-def.ts';
-import { encodeTensorProto, type TensorProtoMessage } from './tensor-proto.ts';
+import { encodePredictResponse } from './predict-wire.ts';
+import type { TensorProtoMessage } from './tensor-proto.ts';
 import type { UnaryImpl } from './unary.ts';
 
 /** PredictRequest as decoded. */
@@ -54,7 +55,7 @@ const regressionResult = (r: RegressResult): unknown => ({ regressions: r.values
 
 /** Build the PredictionService handlers over a facade. */
 export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: PredictionServiceOptions): PredictionHandlers {
-  const encodeOptions = { tensorContent: options.tensorContent };
+  const { tensorContent } = options;
 
   const predict = async (req: PredictRequestMessage, signal: AbortSignal): Promise<unknown> => {
     const spec = parseModelSpec(req.model_spec);
@@ -66,11 +67,8 @@ export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: 
       signal,
       dialect: 'grpc',
     });
-    const outputs: Record<string, TensorProtoMessage> = {};
-    for (const [alias, t] of Object.entries(result.outputs)) {
-      if (filter.length === 0 || filter.includes(alias)) outputs[alias] = encodeTensorProto(t, encodeOptions);
-    }
-    return { model_spec: servedSpecMessage(result.served), outputs };
+    const outputs = Object.entries(result.outputs);
+    return encodePredictResponse(result.served, filter.length === 0 ? outputs : outputs.filter(([alias]) => filter.includes(alias)), tensorContent);
   };
 
   const classify = async (req: ExampleRequestMessage, signal: AbortSignal): Promise<unknown> => {

@@ -38,6 +38,7 @@ export interface ProtoTypes {
   readonly HealthCheckRequest: protobuf.Type;
   readonly HealthCheckResponse: protobuf.Type;
   readonly TensorProto: protobuf.Type;
+  readonly ModelSpec: protobuf.Type;
 }
 
 let cached: ProtoTypes | undefined;
@@ -78,16 +79,18 @@ export function protoTypes(): ProtoTypes {
     HealthCheckRequest: t('grpc.health.v1.HealthCheckRequest'),
     HealthCheckResponse: t('grpc.health.v1.HealthCheckResponse'),
     TensorProto: t('tensorflow.TensorProto'),
+    ModelSpec: s('ModelSpec'),
   };
   return cached;
 }
 
-/** A protobufjs 64-bit value as decoded: a Long-like `{low, high}` or a plain number (when `long` is absent). */
-export type Int64Like = number | string | { readonly low: number; readonly high: number; readonly unsigned?: boolean };
+/** A 64-bit value as decoded: protobufjs' Long-like `{low, high}` or number, or a bigint (tensor-wire.ts' typed arrays). */
+export type Int64Like = bigint | number | string | { readonly low: number; readonly high: number; readonly unsigned?: boolean };
 
 /** Convert a decoded 64-bit field to bigint (signed unless `unsigned`). */
 export function int64ToBigInt(v: Int64Like | null | undefined, unsigned = false): bigint {
   if (v === null || v === undefined) return 0n;
+  if (typeof v === 'bigint') return unsigned ? BigInt.asUintN(64, v) : BigInt.asIntN(64, v);
   if (typeof v === 'number') return BigInt(Math.trunc(v));
   if (typeof v === 'string') return BigInt(v);
   const u = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);

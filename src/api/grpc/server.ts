@@ -13,6 +13,7 @@ import { InferdError } from '../../core/errors.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import { healthService } from './health.ts';
 import { modelServiceHandlers, type ReloadConfigCallback } from './model-service.ts';
+import { readPredictRequest } from './predict-wire.ts';
 import { predictionHandlers } from './prediction-service.ts';
 import { PROTO_ROOT, SERVICE_PROTO_FILES, protoTypes } from './protos.ts';
 import { unary, type UnaryImpl } from './unary.ts';
@@ -74,8 +75,16 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** A grpc-js service definition for a protobufjs service: paths `/<package>.<Service>/<Method>`. */
-export function serviceDefinition(root: protobuf.Root, serviceName: string): ServiceDefinition {
+/**
+ * A grpc-js service definition for a protobufjs service: paths `/<package>.<Service>/<Method>`. `deserializers`
+ * replaces protobufjs' request decoding per method name (Predict's hand-written reader). A handler may answer with
+ * ready-encoded bytes (a Uint8Array), which are sent as they are; any other response object is encoded by protobufjs.
+ */
+export function serviceDefinition(
+  root: protobuf.Root,
+  serviceName: string,
+  deserializers: Readonly<Record<string, (bytes: Buffer) => unknown>> = {},
+): ServiceDefinition {
   const service = root.lookupService(serviceName);
   const def: Record<string, ServiceDefinition[string]> = {};
   for (const method of service.methodsArray) {
@@ -88,8 +97,8 @@ export function serviceDefinition(root: protobuf.Root, serviceName: string): Ser
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (m: object) => asBuffer(req.encode(m).finish()),
-      requestDeserialize: (b: Buffer) => req.decode(b),
-      responseSerialize: (m: object) => asBuffer(res.encode(m).finish()),
+      requestDeserialize: deserializers[method.name] ?? ((b: Buffer) => req.decode(b)),
+      responseSerialize: (m: object) => asBuffer(m instanceof Uint8Array ? m : res.encode(m).finish()),
       responseDeserialize: (b: Buffer) => res.decode(b),
       originalName: method.name,
     };
@@ -121,7 +130,9 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
   const types = protoTypes();
   const server = new Server({ ...DEFAULT_CHANNEL_OPTIONS, ...options.channelArguments });
   server.addService(
-    serviceDefinition(types.root, 'tensorflow.serving.PredictionService'),
+    serviceDefinition(types.root, 'tensorflow.serving.PredictionService', {
+      Predict: (bytes) => readPredictRequest(bytes, types.ModelSpec),
+    }),
     handlersOf(predictionHandlers(api, types, { tensorContent: options.tensorContent ?? false })),
   );
   server.addService(

@@ -158,6 +158,25 @@ function fill<T, E>(out: { length: number; [i: number]: E }, values: ArrayLike<T
 
 const id = (v: number): number => v;
 
+/**
+ * The typed field as the tensor's storage when it already is the dtype's typed array with exactly `count` values
+ * (what tensor-wire.ts' reader yields for a full packed field): no fill, no copy. Else undefined.
+ */
+function adoptTyped(dtype: Exclude<DType, 'string'>, msg: TensorProtoMessage, count: number): TensorData | undefined {
+  const v = (() => {
+    switch (dtype) {
+      case 'float32': return msg.float_val instanceof Float32Array ? msg.float_val : undefined;
+      case 'float64': return msg.double_val instanceof Float64Array ? msg.double_val : undefined;
+      case 'int32': return msg.int_val instanceof Int32Array ? msg.int_val : undefined;
+      case 'int64': return msg.int64_val instanceof BigInt64Array ? msg.int64_val : undefined;
+      case 'uint32': return msg.uint32_val instanceof Uint32Array ? msg.uint32_val : undefined;
+      case 'uint64': return msg.uint64_val instanceof BigUint64Array ? msg.uint64_val : undefined;
+      default: return undefined;
+    }
+  })();
+  return v !== undefined && v.length === count ? v : undefined;
+}
+
 /** Decode one TensorProto of input `alias` into a core Tensor. Throws INVALID_ARGUMENT `tensor parsing error: <alias>`. */
 export function decodeTensorProto(msg: TensorProtoMessage, alias: string): Tensor {
   const dtype = dtypeOfTfNumber(msg.dtype ?? 0);
@@ -180,6 +199,8 @@ export function decodeTensorProto(msg: TensorProtoMessage, alias: string): Tenso
     fill(data, msg.string_val, (v) => v);
     return { dtype, shape, data };
   }
+  const adopted = adoptTyped(dtype, msg, count);
+  if (adopted) return { dtype, shape, data: adopted };
   const data = allocate(dtype, count);
   switch (dtype) {
     case 'float32': fill(data as Float32Array, msg.float_val, id); break;

@@ -54,6 +54,14 @@ export interface SavedModelSpec {
   /** Compress the second data block of variables.index with snappy (the first stays uncompressed). */
   snappy?: boolean;
   saverDef?: { filenameTensorName: string; restoreOpName: string };
+  /** collection_def entries that list node names (e.g. `legacy_init_op`, `saved_model_main_op`). */
+  nodeCollections?: Record<string, string[]>;
+  /** Asset files: tensor name → file name under `assets/`. */
+  assets?: Record<string, string>;
+  /** Where assets are recorded: TF2 `asset_file_def` (default) or the TF1 collection `saved_model_assets`. */
+  assetsIn?: 'asset_file_def' | 'collection';
+  /** Files written under `<dir>/assets/` (file name → contents). */
+  assetFiles?: Record<string, string>;
 }
 
 /** A TensorProto object for a core tensor (tensor_content for numbers, string_val for strings). */
@@ -212,6 +220,14 @@ export function writeSavedModel(dir: string, spec: SavedModelSpec): void {
     nodeDef: f.nodes.map((n) => ({ input: [], attr: {}, ...n })),
     ret: f.ret,
   });
+  const assetDefs = Object.entries(spec.assets ?? {}).map(([tensor, filename]) => ({ tensorInfo: { name: tensor, dtype: 'DT_STRING' }, filename }));
+  const collectionDef: Record<string, unknown> = {};
+  for (const [k, names] of Object.entries(spec.nodeCollections ?? {})) collectionDef[k] = { nodeList: { value: names } };
+  if (spec.assetsIn === 'collection' && assetDefs.length > 0) {
+    collectionDef['saved_model_assets'] = {
+      anyList: { value: assetDefs.map((d) => ({ type_url: 'type.googleapis.com/tensorflow.AssetFileDef', value: encodeMessage('tensorflow.AssetFileDef', d) })) },
+    };
+  }
   const model = {
     savedModelSchemaVersion: 1,
     metaGraphs: [{
@@ -223,8 +239,14 @@ export function writeSavedModel(dir: string, spec: SavedModelSpec): void {
       },
       saverDef: spec.saverDef,
       signatureDef,
+      collectionDef,
+      assetFileDef: spec.assetsIn === 'collection' ? [] : assetDefs,
     }],
   };
   fs.writeFileSync(path.join(dir, 'saved_model.pb'), encodeMessage('tensorflow.SavedModel', model));
+  for (const [name, text] of Object.entries(spec.assetFiles ?? {})) {
+    fs.mkdirSync(path.join(dir, 'assets'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'assets', name), text);
+  }
   if (spec.variables) writeBundle(path.join(dir, 'variables', 'variables'), spec.variables, spec.snappy ?? false);
 }

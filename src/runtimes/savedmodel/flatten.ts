@@ -5,6 +5,9 @@
  * become Placeholders without shape constraints, as TensorFlow does not check fed shapes) and pruned to its
  * outputs. Functional control flow (While/If) keeps its bodies, converted the same way. Constant values go to
  * one weight table shared by all signatures. Signatures that mutate state are marked unavailable (UNIMPLEMENTED).
+ * Hash tables are initialized at load (tables.ts) and bound as constants: LookupTableFind(V2) becomes the custom
+ * op InferdLookupTableFind over the table's keys and values, LookupTableSize(V2) a Const, LookupTableExportV2 an
+ * IdentityN of the two constants.
  */
 import { InferdError } from '../../core/errors.ts';
 import type { Tensor } from '../../core/tensor.ts';
@@ -16,6 +19,9 @@ import { tensorInfoName } from './reader.ts';
 import { tensorFromProto } from './tensor-proto.ts';
 import { bindVariables, readVariable, type VariableSource } from './variables.ts';
 import { tfName } from '../../core/dtype.ts';
+import { assetPaths } from './assets.ts';
+import { InitEvaluator } from './init-eval.ts';
+import { LOOKUP_OP, TABLE_OPS, TABLE_WRITE_OPS, TableStore, type TableContents } from './tables.ts';
 
 /** A function body in tfjs-converter's FunctionDef JSON shape (inputs in `node:i` form). */
 export interface FlatFunction {
@@ -51,7 +57,7 @@ export interface FlatModel {
 const STATEFUL_OPS = new Set([
   'Assign', 'AssignAdd', 'AssignSub', 'AssignVariableOp', 'AssignAddVariableOp', 'AssignSubVariableOp',
   'ScatterUpdate', 'ScatterAdd', 'ScatterSub', 'ResourceScatterUpdate', 'ResourceScatterAdd', 'ResourceScatterSub',
-  'SaveV2', 'MergeV2Checkpoints', 'RestoreV2', 'Save', 'Restore', 'DestroyResourceOp',
+  'SaveV2', 'MergeV2Checkpoints', 'RestoreV2', 'Save', 'Restore', 'DestroyResourceOp', ...TABLE_WRITE_OPS,
 ]);
 const CONTROL_FLOW = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf', 'LoopCond', 'Enter', 'Exit', 'NextIteration', 'Switch', 'Merge']);
 const FUNC_ATTRS = ['body', 'cond', 'then_branch', 'else_branch'];
@@ -71,6 +77,7 @@ interface Ctx {
   readonly weights: Record<string, Tensor>;
   readonly ops: Map<string, string>;
   readonly converted: Map<string, FlatFunction>;
+  readonly tables: TableStore;
 }
 
 function dtypeAttr(node: NodeObj): AttrObj {
@@ -81,12 +88,48 @@ function constNode(name: string, type: string): NodeObj {
   return { name, op: 'Const', input: [], attr: { dtype: { type } } };
 }
 
+/** The initialized contents of the table a table op reads (its input 0). */
+function tableContents(node: NodeObj, ctx: Ctx, fnScope: string | undefined): { table: NodeObj; contents: TableContents } {
+  if (fnScope !== undefined) throw new Unavailable('UNIMPLEMENTED', `hash table op ${node.name} inside function ${fnScope} (control flow) is not supported`);
+  const table = ctx.tables.tableOf(node.input[0] ?? '');
+  if (!table) throw new Unavailable('UNIMPLEMENTED', `${node.op} ${node.name} reads a table that is not a HashTable or MutableHashTable`);
+  return { table, contents: ctx.tables.contents(table) };
+}
+
+/** Const nodes for a table's initialized keys and values (weights `inferd_table/<table>/keys|values`). */
+function tableConsts(node: NodeObj, ctx: Ctx, fnScope: string | undefined): [NodeObj, NodeObj] {
+  const { table, contents } = tableContents(node, ctx, fnScope);
+  const keys = `inferd_table/${table.name}/keys`;
+  const values = `inferd_table/${table.name}/values`;
+  ctx.weights[keys] ??= contents.keys;
+  ctx.weights[values] ??= contents.values;
+  return [constNode(keys, tfName(contents.keys.dtype)), constNode(values, tfName(contents.values.dtype))];
+}
+
 /** Rewrite one node for tfjs; may add weights and helper nodes. `inFunction` forbids variable nodes. */
 function transformNode(node: NodeObj, ctx: Ctx, fnScope: string | undefined): NodeObj[] {
   if (STATEFUL_OPS.has(node.op)) {
     throw new Unavailable('UNIMPLEMENTED', `it modifies state (op ${node.op} in node ${node.name}); stateful signatures are not supported`);
   }
+  if (TABLE_OPS.has(node.op)) {
+    throw new Unavailable('UNIMPLEMENTED', `hash table ${node.name} is used by an op inferd does not support (only LookupTableFind, LookupTableSize, LookupTableExport)`);
+  }
   switch (node.op) {
+    case 'LookupTableFindV2': case 'LookupTableFind': {
+      const [keys, values] = tableConsts(node, ctx, fnScope);
+      if (!ctx.ops.has(LOOKUP_OP)) ctx.ops.set(LOOKUP_OP, node.name);
+      return [keys, values, { name: node.name, op: LOOKUP_OP, input: [keys.name, values.name, ...node.input.slice(1, 3)], attr: {} }];
+    }
+    case 'LookupTableSizeV2': case 'LookupTableSize': {
+      const n = tableContents(node, ctx, fnScope).contents.keys.shape[0] ?? 0;
+      ctx.weights[node.name] ??= { dtype: 'int64', shape: [], data: new BigInt64Array([BigInt(n)]) };
+      return [constNode(node.name, 'DT_INT64')];
+    }
+    case 'LookupTableExportV2': {
+      const [keys, values] = tableConsts(node, ctx, fnScope);
+      const types = [keys.attr['dtype']?.type ?? 'DT_STRING', values.attr['dtype']?.type ?? 'DT_INT64'];
+      return [keys, values, { name: node.name, op: 'IdentityN', input: [`${keys.name}:0`, `${values.name}:0`], attr: { T: { list: { type: types } } } }];
+    }
     case 'Const': {
       const value = node.attr['value']?.tensor;
       if (!value) throw new Unavailable('FAILED_PRECONDITION', `Const ${node.name} has no value`);
@@ -164,14 +207,19 @@ function feedDtype(node: NodeObj | undefined, index: number, recorded: string | 
   return (recorded ?? 'DT_FLOAT').replace(/_REF$/, '');
 }
 
-/** Flatten every signature of `metaGraph`. Never throws for one bad signature: it is marked unavailable. */
-export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle | undefined): FlatModel {
+/**
+ * Flatten every signature of `metaGraph`. Never throws for one bad signature: it is marked unavailable.
+ * `exportDir` (the version directory) locates asset files for table initializers.
+ */
+export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle | undefined, exportDir?: string): FlatModel {
   const graph = metaGraph.graphDef ?? { node: [] };
   const functions = new Map((graph.library?.function ?? []).map((f) => [f.signature.name, f]));
   const layouts = new OutputLayouts(metaGraph.metaInfoDef?.strippedOpList?.op ?? [], [...functions.values()].map((f) => f.signature));
   const nodes = inlineCalls(graph.node, functions, layouts);
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  const ctxBase = { byName, functions, layouts, sources: bindVariables(nodes), bundle, weights: {} as Record<string, Tensor>, ops: new Map<string, string>() };
+  const sources = bindVariables(nodes);
+  const tables = new TableStore(nodes, byName, new InitEvaluator(byName, sources, bundle, assetPaths(metaGraph, exportDir)), exportDir);
+  const ctxBase = { byName, functions, layouts, sources, bundle, weights: {} as Record<string, Tensor>, ops: new Map<string, string>(), tables };
   const signatures: Record<string, FlatSignature> = {};
   for (const [key, def] of Object.entries(metaGraph.signatureDef)) {
     const ops = new Map<string, string>();
@@ -212,8 +260,12 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
         const node = byName.get(name);
         if (!node) throw new Unavailable('FAILED_PRECONDITION', `node ${name} is referenced but not in the graph`);
         const input = node.input.map((i) => cut.get(canonicalTensor(i)) ?? i);
-        for (const i of input) stack.push(parseTensorName(i).node);
-        out.push(...transformNode({ ...node, input }, ctx, undefined));
+        // Traverse the rewritten nodes' inputs (a rewrite may drop inputs, e.g. a table handle); helper nodes
+        // shared by several rewrites (table constants) are emitted once.
+        const rewritten = transformNode({ ...node, input }, ctx, undefined).filter((n) => n.name === name || !seen.has(n.name));
+        for (const n of rewritten) seen.add(n.name);
+        out.push(...rewritten);
+        for (const n of rewritten) for (const i of n.input) stack.push(parseTensorName(i).node);
       }
       const dynamic = out.some((n) => CONTROL_FLOW.has(n.op));
       signatures[key] = { feeds, fetches, fetchTypes, nodes: out, functions: [...ctx.converted.values()], dynamic };

@@ -14,6 +14,7 @@ import type { FlatModel, FlatSignature } from './flatten.ts';
 import type { AttrObj, NodeObj } from './proto.ts';
 import { fromTfjs, toTfjs } from './tfjs-tensors.ts';
 import { registerParseExampleOps } from './parse-example.ts';
+import { registerTableOps } from './table-ops.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
 export interface RunnerRequest {
@@ -89,6 +90,7 @@ export class GraphRunner {
   /** Build every runnable signature's GraphModel (tfjs must be initialized: see initBackend). */
   static create(flat: FlatModel): GraphRunner {
     registerParseExampleOps();
+    registerTableOps();
     const weights: tf.NamedTensorMap = {};
     try {
       for (const [name, t] of Object.entries(flat.weights)) weights[name] = toTfjs(t, `Constant ${name}`);

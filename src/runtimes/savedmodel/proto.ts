@@ -161,7 +161,8 @@ export interface MetaGraphObj {
   metaInfoDef?: { tags: string[]; tensorflowVersion?: string; strippedOpList?: { op: OpDefObj[] } };
   graphDef?: GraphObj;
   saverDef?: { filenameTensorName?: string; restoreOpName?: string };
-  collectionDef: Record<string, { nodeList?: { value: string[] }; anyList?: { value: { typeUrl: string; value: Uint8Array }[] } }>;
+  /** AnyList entries are google.protobuf.Any, which protobufjs decodes with its original field name `type_url`. */
+  collectionDef: Record<string, { nodeList?: { value: string[] }; anyList?: { value: { type_url?: string; typeUrl?: string; value: Uint8Array }[] } }>;
   signatureDef: Record<string, SignatureDefObj>;
   assetFileDef: { tensorInfo?: TensorInfoObj; filename?: string }[];
 }

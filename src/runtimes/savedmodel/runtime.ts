@@ -38,7 +38,7 @@ export function prepareSavedModel(dir: string, tags: readonly string[] = DEFAULT
   const metaGraph = selectMetaGraph(readSavedModel(dir), tags);
   const prefix = path.join(dir, 'variables', 'variables');
   const bundle = fs.existsSync(`${prefix}.index`) ? TensorBundle.open(prefix) : undefined;
-  const flat = flattenMetaGraph(metaGraph, bundle);
+  const flat = flattenMetaGraph(metaGraph, bundle, dir);
   return { metadata: { signatures: signaturesOf(metaGraph) }, flat };
 }
 

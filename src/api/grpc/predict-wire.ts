@@ -29,7 +29,7 @@ const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.fro
 export function readPredictRequest(bytes: Uint8Array, modelSpec: protobuf.Type): PredictRequestMessage {
   const buf = asBuffer(bytes);
   const r = new WireReader(buf);
-  const inputs: Record<string, TensorProtoMessage> = Object.create(null) as Record<string, TensorProtoMessage>;
+  const inputs: Record<string, TensorProtoMessage> = {};
   const filter: string[] = [];
   let spec: ModelSpecMessage | undefined;
   while (r.more()) {
@@ -53,13 +53,17 @@ export function readPredictRequest(bytes: Uint8Array, modelSpec: protobuf.Type):
           value = readTensorProto(buf, vs, ve);
         } else entry.skip(et & 7, et >>> 3);
       }
-      inputs[key] = value;
+      // `__proto__` is a legal alias; define it as an own property instead of setting the prototype.
+      if (key === '__proto__') Object.defineProperty(inputs, key, { value, enumerable: true, configurable: true, writable: true });
+      else inputs[key] = value;
     } else if (t === tagOf(3, WIRE.bytes)) {
       const [s, e] = r.span();
       filter.push(buf.toString('utf8', s, e));
     } else r.skip(t & 7, t >>> 3);
   }
-  return { ...(spec ? { model_spec: spec } : {}), inputs, output_filter: filter };
+  const msg: PredictRequestMessage = { inputs, output_filter: filter };
+  if (spec) msg.model_spec = spec;
+  return msg;
 }
 
 /** Bytes of a ModelSpec payload for a served spec (name, version wrapper, signature name). */

@@ -161,6 +161,9 @@ describe('wire codec: PredictRequest and PredictResponse', () => {
         assert.deepEqual(plain(decodeTensorProto(ours.inputs?.[k] ?? {}, k)), plain(decodeTensorProto(theirs.inputs[k] ?? {}, k)));
       }
     }
+    const proto = readPredictRequest(Buffer.from(PredictRequest.encode({ inputs: { ['__proto__']: encodeTensorProto(sample('float32')) } }).finish()), ModelSpec);
+    assert.deepEqual(Object.keys(proto.inputs ?? {}), ['__proto__'], 'a __proto__ alias is an own key');
+    assert.equal(Object.getPrototypeOf(proto.inputs), Object.prototype);
     const empty = readPredictRequest(Buffer.alloc(0), ModelSpec);
     assert.equal(empty.model_spec, undefined);
     assert.deepEqual(Object.keys(empty.inputs ?? {}), []);

@@ -17,9 +17,9 @@ import { bodyInGraphForm, inlineCalls } from './inline.ts';
 import type { AttrObj, FunctionObj, MetaGraphObj, NodeObj } from './proto.ts';
 import { tensorInfoName } from './reader.ts';
 import { tensorFromProto } from './tensor-proto.ts';
-import { bindVariables, readVariable, type VariableSource } from './variables.ts';
+import { bindVariables, type VariableSource } from './variables.ts';
 import { tfName } from '../../core/dtype.ts';
-import { assetPaths } from './assets.ts';
+import { assetPaths, initOpNames } from './assets.ts';
 import { InitEvaluator } from './init-eval.ts';
 import { LOOKUP_OP, TABLE_OPS, TABLE_WRITE_OPS, TableStore, type TableContents } from './tables.ts';
 
@@ -138,7 +138,7 @@ function transformNode(node: NodeObj, ctx: Ctx, fnScope: string | undefined): No
     }
     case 'VariableV2': case 'Variable': case 'VarHandleOp': {
       if (fnScope !== undefined) throw new Unavailable('UNIMPLEMENTED', `variable ${node.name} created inside function ${fnScope}`);
-      const t = (ctx.weights[node.name] ??= readVariable(node.name, ctx.sources, ctx.byName, ctx.bundle));
+      const t = (ctx.weights[node.name] ??= ctx.tables.init.variable(node.name, `Variable ${node.name}`));
       return [constNode(node.name, tfName(t.dtype))];
     }
     case 'ReadVariableOp':
@@ -220,6 +220,7 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
   const sources = bindVariables(nodes);
   const tables = new TableStore(nodes, byName, new InitEvaluator(byName, sources, bundle, assetPaths(metaGraph, exportDir)), exportDir);
   const ctxBase = { byName, functions, layouts, sources, bundle, weights: {} as Record<string, Tensor>, ops: new Map<string, string>(), tables };
+  const initOps = new Set(initOpNames(metaGraph));
   const signatures: Record<string, FlatSignature> = {};
   for (const [key, def] of Object.entries(metaGraph.signatureDef)) {
     const ops = new Map<string, string>();
@@ -244,7 +245,10 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
         const tensor = canonicalTensor(tensorInfoName(info));
         const producer = byName.get(parseTensorName(tensor).node);
         if (!producer) throw new Unavailable('FAILED_PRECONDITION', `output ${alias} names tensor ${tensor}, which is not in the graph`);
-        if (producer.op === 'NoOp') throw new Unavailable('UNIMPLEMENTED', `output ${alias} is the operation ${producer.name}, not a tensor`);
+        if (producer.op === 'NoOp') {
+          const init = initOps.has(producer.name) ? ' (the init op: inferd applies its table initializers at load)' : '';
+          throw new Unavailable('UNIMPLEMENTED', `output ${alias} is the operation ${producer.name}${init}, not a tensor`);
+        }
         fetches[alias] = cut.get(tensor) ?? tensor;
       }
       const out: NodeObj[] = [];

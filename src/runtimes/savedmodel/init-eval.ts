@@ -132,20 +132,26 @@ export class InitEvaluator {
     }
   }
 
-  /** The value a variable holds after restore and init: checkpoint or constant initializer, else an assigned value. */
-  private variable(handleRef: string, why: string): Tensor {
+  /**
+   * The value a variable holds after restore and init: checkpoint or constant initializer, else a value assigned
+   * to it that can be evaluated at load (e.g. TF2's asset-path variables, assigned from the asset placeholder).
+   */
+  variable(handleRef: string, why: string): Tensor {
     const found = resolveProducer(this.byName, handleRef);
     if (!found || !VARIABLE_OPS.has(found.node.op)) throw InferdError.failedPrecondition(`${why}: ${handleRef} is not a variable`);
     const name = found.node.name;
-    if (this.sources.has(name)) return readVariable(name, this.sources, this.byName, this.bundle);
-    for (const value of this.assignsTo(name)) {
+    const assigned = this.assignsTo(name);
+    if (this.sources.has(name) || assigned.length === 0) return readVariable(name, this.sources, this.byName, this.bundle);
+    let last: InferdError | undefined;
+    for (const value of assigned) {
       try {
         return this.eval(value, why);
       } catch (err) {
         if (!(err instanceof InferdError)) throw err;
+        last = err;
       }
     }
-    throw InferdError.failedPrecondition(`${why}: variable ${name} has no value at load`);
+    throw InferdError.failedPrecondition(`Variable ${name} is not restored from the checkpoint and its assigned value cannot be computed at load (${last?.message ?? ''})`);
   }
 
   private assignsTo(variable: string): string[] {

@@ -19,7 +19,7 @@ import { resolveProducer } from './variables.ts';
 export const LOOKUP_OP = 'InferdLookupTableFind';
 
 /** Ops that create a table resource. */
-export const TABLE_OPS = new Set(['HashTableV2', 'HashTable', 'MutableHashTableV2', 'MutableHashTable']);
+export const TABLE_OPS = new Set(['HashTableV2', 'HashTable', 'MutableHashTableV2', 'MutableHashTable', 'AnonymousHashTable', 'AnonymousMutableHashTable']);
 const KIND: Record<string, 'init' | 'file' | 'import' | 'insert'> = {
   InitializeTableV2: 'init', InitializeTable: 'init',
   InitializeTableFromTextFileV2: 'file', InitializeTableFromTextFile: 'file',
@@ -66,6 +66,11 @@ export class TableStore {
     }
   }
 
+  /** The evaluator used for initializer inputs (shared with the flattener for variables set by init ops). */
+  get init(): InitEvaluator {
+    return this.evaluator;
+  }
+
   /** The table node a handle tensor comes from, or undefined when it is not a (supported) table. */
   tableOf(handleRef: string): NodeObj | undefined {
     const found = resolveProducer(this.byName, handleRef);
@@ -79,7 +84,7 @@ export class TableStore {
     const keyDtype = this.dtype(table, 'key_dtype');
     const valueDtype = this.dtype(table, 'value_dtype');
     const inits = this.initializers.get(table.name) ?? [];
-    if (inits.length === 0 && !table.op.startsWith('Mutable')) {
+    if (inits.length === 0 && !table.op.includes('Mutable')) {
       throw InferdError.failedPrecondition(`Table not initialized: ${table.name} has no initializer in the SavedModel`);
     }
     const keys: Element[] = [];

@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
 import { readTextFileTable } from '../../../src/runtimes/savedmodel/text-file-table.ts';
+import { assetPaths, initOpNames } from '../../../src/runtimes/savedmodel/assets.ts';
+import { readSavedModel, selectMetaGraph } from '../../../src/runtimes/savedmodel/reader.ts';
 import { InferdError } from '../../../src/core/errors.ts';
 import type { Tensor } from '../../../src/core/tensor.ts';
 import { attr, constNode, strings, writeSavedModel, type FunctionSpec, type SavedModelSpec } from '../../support/savedmodel-builder.ts';
@@ -98,6 +100,12 @@ describe('TF1 SavedModel: HashTableV2 + InitializeTableFromTextFileV2 over an as
     });
   }
 
+  it('finds the init op and the assets of the saved_model_assets collection', () => {
+    const mg = selectMetaGraph(readSavedModel(dir()));
+    assert.deepEqual(initOpNames(mg), ['legacy_init_op']);
+    assert.deepEqual([...assetPaths(mg, dir())], [['asset_filepath:0', path.join(dir(), 'assets', 'vocab.txt')], ['asset_filepath_1:0', path.join(dir(), 'assets', 'scores.csv')]]);
+  });
+
   it('fails the load with the file name when the vocabulary asset is missing', async () => {
     const d = path.join(tmp, 'tf1-missing', '1');
     writeSavedModel(d, { ...tf1Spec('a\n'), assetFiles: { 'scores.csv': 'a,b,1\n' } });
@@ -156,6 +164,13 @@ describe('TF2 SavedModel: __saved_model_init_op with LookupTableImportV2, Mutabl
     ],
     ret: { identity: 'Identity:output:0' },
   };
+  const fileInit: FunctionSpec = {
+    name: '__inference__initializer_51',
+    inputs: [{ name: 'table', type: R }, { name: 'filename', type: S }],
+    outputs: [],
+    nodes: [{ name: 'text_file_init/InitializeTableFromTextFileV2', op: 'InitializeTableFromTextFileV2', input: ['table', 'filename'], attr: { key_index: attr.i(-2), value_index: attr.i(-1), vocab_size: attr.i(-1), delimiter: attr.s('\t') } }],
+    ret: {},
+  };
   const dir = (): string => path.join(tmp, 'tf2', '1');
   before(() => writeSavedModel(dir(), {
     nodes: [
@@ -165,12 +180,23 @@ describe('TF2 SavedModel: __saved_model_init_op with LookupTableImportV2, Mutabl
       constNode('Const', strings([3], ['cat', 'dog', 'bird'])),
       constNode('Const_1', i64([3], [7, 8, 9])),
       { name: 'StatefulPartitionedCall', op: 'StatefulPartitionedCall', input: ['hash_table', 'Const', 'Const_1'], attr: { f: attr.func(initFn.name), Tin: attr.types([R, S, I64]), Tout: attr.types([]) } },
-      { name: 'NoOp', op: 'NoOp', input: ['^StatefulPartitionedCall'] },
+      // TF2 asset layout: a string variable assigned from the asset placeholder that the loader feeds.
+      { name: 'asset_path_initializer', op: 'Placeholder', attr: { dtype: attr.type(S), shape: attr.shape([]) } },
+      { name: 'Variable', op: 'VarHandleOp', attr: { dtype: attr.type(S), shape: attr.shape([]), shared_name: attr.s('Variable') } },
+      { name: 'Variable/Assign', op: 'AssignVariableOp', input: ['Variable', 'asset_path_initializer'], attr: { dtype: attr.type(S) } },
+      { name: 'Variable/Read/ReadVariableOp', op: 'ReadVariableOp', input: ['Variable'], attr: { dtype: attr.type(S) } },
+      table('colors', S, I64),
+      { name: 'StatefulPartitionedCall_3', op: 'StatefulPartitionedCall', input: ['colors', 'Variable/Read/ReadVariableOp'], attr: { f: attr.func(fileInit.name), Tin: attr.types([R, S]), Tout: attr.types([]) } },
+      { name: 'NoOp', op: 'NoOp', input: ['^StatefulPartitionedCall', '^StatefulPartitionedCall_3', '^Variable/Assign'] },
+      constNode('default_color', i64([], [-5])),
+      { name: 'color_ids', op: 'LookupTableFindV2', input: ['colors', 'serving_default_words', 'default_color'], attr: { Tin: attr.type(S), Tout: attr.type(I64) } },
       { name: 'StatefulPartitionedCall_1', op: 'StatefulPartitionedCall', input: ['serving_default_words', 'hash_table', 'mutable'], attr: { f: attr.func(wrapper.name), Tin: attr.types([S, R, R]), Tout: attr.types([I64, I64, I64]) } },
       { name: 'saver_filename', op: 'Placeholder', attr: { dtype: attr.type(S), shape: attr.shape([]) } },
       { name: 'StatefulPartitionedCall_2', op: 'StatefulPartitionedCall', input: ['saver_filename', 'mutable'], attr: { f: attr.func(restore.name), Tin: attr.types([S, R]), Tout: attr.types([S]) } },
     ],
-    functions: [initFn, call, wrapper, restore],
+    functions: [initFn, call, wrapper, restore, fileInit],
+    assets: { 'asset_path_initializer:0': 'tokens.txt' },
+    assetFiles: { 'tokens.txt': 'red\ngreen\n' },
     saverDef: { filenameTensorName: 'saver_filename:0', restoreOpName: 'StatefulPartitionedCall_2' },
     nodeCollections: { saved_model_main_op: ['NoOp'] },
     variables: { 'layer/_table/.ATTRIBUTES/table-keys': strings([2], ['dog', 'emu']), 'layer/_table/.ATTRIBUTES/table-values': i64([2], [100, 200]) },
@@ -184,6 +210,10 @@ describe('TF2 SavedModel: __saved_model_init_op with LookupTableImportV2, Mutabl
           ids2: { name: 'StatefulPartitionedCall_1:2', dtype: I64, shape: [-1] },
         },
       },
+      colors: {
+        inputs: { words: { name: 'serving_default_words:0', dtype: S, shape: [-1] } },
+        outputs: { ids: { name: 'color_ids:0', dtype: I64, shape: [-1] }, vocab: { name: 'Variable/Read/ReadVariableOp:0', dtype: S, shape: [] } },
+      },
     },
   }));
 
@@ -196,7 +226,10 @@ describe('TF2 SavedModel: __saved_model_init_op with LookupTableImportV2, Mutabl
         assert.deepEqual(ints(out['ids']), [8, 7, -1, 9, -1]);
         assert.deepEqual(ints(out['size']), [3]);
         assert.deepEqual(ints(out['ids2']), [100, -1, 200, -1, -1]);
-        await assert.rejects(m.run({ signatureName: '__saved_model_init_op', inputs: {} }), (e: unknown) => e instanceof InferdError && e.code === 'UNIMPLEMENTED');
+        const colors = await m.run({ signatureName: 'colors', inputs: { words: strings([3], ['green', 'blue', 'red']) } });
+        assert.deepEqual(ints(colors['ids']), [1, -5, 0]);
+        assert.equal(text(colors['vocab'])[0], path.join(dir(), 'assets', 'tokens.txt'));
+        await assert.rejects(m.run({ signatureName: '__saved_model_init_op', inputs: {} }), (e: unknown) => e instanceof InferdError && e.code === 'UNIMPLEMENTED' && /init op/.test(e.message));
       } finally {
         await m.close();
       }

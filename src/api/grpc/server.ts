@@ -48,10 +48,15 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Message size limits of TensorFlow Serving (INT32_MAX both ways). */
+/**
+ * Server options: TensorFlow Serving's message size limits (INT32_MAX both ways), and channelz off — grpc-js tracks
+ * every call and stream for channelz by default (a per-call cost; inferd serves no channelz service). Both can be
+ * overridden with `--grpc_channel_arguments`.
+ */
 const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.max_receive_message_length': 2 ** 31 - 1,
   'grpc.max_send_message_length': 2 ** 31 - 1,
+  'grpc.enable_channelz': 0,
 };
 
 /**

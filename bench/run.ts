@@ -19,6 +19,7 @@ import { batchingGroup } from './scenarios/batching.ts';
 import { expressGroup } from './scenarios/express.ts';
 import { grpcGroup } from './scenarios/grpc.ts';
 import { inProcessGroup } from './scenarios/inprocess.ts';
+import { ocrGroup } from './scenarios/ocr.ts';
 import { restGroup } from './scenarios/rest.ts';
 import { savedModelGroup } from './scenarios/savedmodel.ts';
 
@@ -43,6 +44,7 @@ const groups: [ScenarioGroup, () => Promise<Section>][] = [
   ['grpc', () => grpcGroup(ctx)],
   ['batching', () => batchingGroup(ctx, options.groups.has('grpc'))],
   ['savedmodel', () => savedModelGroup(ctx)],
+  ['ocr', () => ocrGroup(ctx)],
 ];
 const sections: Section[] = [];
 let failedGroups = 0;

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTENDERS, logResult, type BenchContext } from '../context.ts';
-import { PredictClient, decodeFloatOutput, encodePredict, grpcLoad, roundTrip, type FloatEncoding } from '../load-grpc.ts';
+import { PredictClient, decodeFloatOutput, encodePredict, grpcLoad, roundTrip, type FloatEncoding, type GrpcClientTransport } from '../load-grpc.ts';
 import { MLP_OPTIONS, MODEL_NAMES } from '../models.ts';
 import { LARGE_TENSOR_ELEMENTS, largeTensor, mlpRow } from '../payloads.ts';
 import { startBaseline, startInferd } from '../processes.ts';
@@ -26,11 +26,15 @@ async function checkMlp(ctx: BenchContext, client: PredictClient, request: Buffe
 }
 
 /** MLP Predict sweeps over the given encodings against one gRPC address. */
-export async function grpcSweep(ctx: BenchContext, address: string, runs: readonly { contender: string; encoding: FloatEncoding }[]): Promise<LoadResult[]> {
-  const client = new PredictClient(address);
+export async function grpcSweep(
+  ctx: BenchContext,
+  address: string,
+  runs: readonly { contender: string; encoding: FloatEncoding; transport?: GrpcClientTransport }[],
+): Promise<LoadResult[]> {
   const out: LoadResult[] = [];
-  try {
-    for (const { contender, encoding } of runs) {
+  for (const { contender, encoding, transport } of runs) {
+    const client = new PredictClient(address, transport ? { transport } : {});
+    try {
       const request = encodePredict(MODEL_NAMES.mlp, 'x', mlpRow(), [1, MLP_OPTIONS.inputSize], encoding);
       await checkMlp(ctx, client, request);
       for (const concurrency of ctx.options.grpcConcurrency) {
@@ -39,12 +43,15 @@ export async function grpcSweep(ctx: BenchContext, address: string, runs: readon
         ctx.results.push(r);
         out.push(r);
       }
+    } finally {
+      client.close();
     }
-  } finally {
-    client.close();
   }
   return out;
 }
+
+/** Contender label of the canned server driven by @grpc/grpc-js' client (the client's share of the cost). */
+const CANNED_GRPC_JS_CLIENT = 'grpc-js, canned, grpc-js client';
 
 /** The 4 MiB round trip against one server; checks the answer first. */
 async function largeRoundTrip(ctx: BenchContext, address: string, output: string): Promise<void> {
@@ -89,7 +96,10 @@ export async function grpcGroup(ctx: BenchContext): Promise<Section> {
   ctx.log('gRPC: grpc-js server with a canned PredictResponse');
   const canned = await startBaseline('grpc-canned', 'grpc-canned.ts', [`--response=${cannedFile}`]);
   try {
-    results.push(...(await grpcSweep(ctx, `127.0.0.1:${canned.port}`, [{ contender: CONTENDERS.grpcCanned, encoding: 'tensor_content' }])));
+    results.push(...(await grpcSweep(ctx, `127.0.0.1:${canned.port}`, [
+      { contender: CONTENDERS.grpcCanned, encoding: 'tensor_content' },
+      { contender: CANNED_GRPC_JS_CLIENT, encoding: 'tensor_content', transport: 'grpc-js' },
+    ])));
   } finally {
     await canned.stop();
   }
@@ -102,11 +112,13 @@ export async function grpcGroup(ctx: BenchContext): Promise<Section> {
   return {
     title: 'gRPC Predict (issue 4)',
     intro: [
-      '`tensorflow.serving.PredictionService/Predict` with @grpc/grpc-js on one channel, `concurrency` calls in flight, requests encoded once from proto/ (not timed), responses received as bytes.',
+      '`tensorflow.serving.PredictionService/Predict` on one HTTP/2 connection, `concurrency` calls in flight, requests encoded once from proto/ (not timed), responses received as bytes.',
+      'The client speaks gRPC directly on node:http2 (bench/load-grpc.ts): bench/grpc-probe.ts measured @grpc/grpc-js\' client at about twice the CPU per call of a canned grpc-js server, so with it the client, not the server, was the limit on these 2 cores;',
+      'the `grpc-js, canned, grpc-js client` row shows the same canned server driven by @grpc/grpc-js\' client for comparison.',
       'The MLP input is one 1×784 float32 tensor, as packed `float_val` or as `tensor_content`; outputs use the server default (typed `float_val`).',
       'The 4 MiB round trip sends 1,048,576 float32 in tensor_content to y = 0.5x + 2 and receives the same count back, one call at a time,',
       'once with the default output encoding and once from a server started with `--enable_serialization_as_tensor_content`.',
-      '`grpc-js, canned` (bench/baseline/grpc-canned.ts) answers the bytes inferd answered without decoding the request: the ceiling of grpc-js plus this client on this machine.',
+      '`grpc-js, canned` (bench/baseline/grpc-canned.ts) answers the bytes inferd answered without decoding the request: the ceiling of a grpc-js server plus this client on this machine.',
     ].join(' '),
     tables: [
       loadTable(results),

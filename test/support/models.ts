@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { DType } from '../../src/core/dtype.ts';
+import { prng } from '../../src/loadgen/inputs.ts';
 import { type ModelSpec, type DimSpec, writeModel } from './onnx-builder.ts';
 
 /** The file name the ONNX runtime looks for inside a version directory. */
@@ -63,17 +64,6 @@ export interface MlpWeights {
   readonly layers: readonly { readonly w: Float32Array; readonly b: Float32Array; readonly in: number; readonly out: number }[];
 }
 
-/** mulberry32: a tiny deterministic PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The weights `mlp` writes for these options (uniform in ±1/√fan_in, biases in ±0.1). */
 export function mlpWeights(opts: MlpOptions): MlpWeights {

@@ -93,7 +93,7 @@ export function serveCommand(): Command {
     .option('--batching_parameters_file <path>', 'BatchingParameters (text format); needs --enable_batching')
     .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
-  for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility; no effect in inferd').hideHelp());
+  for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility with tensorflow_model_server; no effect in inferd'));
   cmd.action(async (flags: ServeFlags) => {
     await serve(flags);
   });

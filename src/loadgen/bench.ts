@@ -13,6 +13,7 @@ import { stepTag, type BenchReport } from './report.ts';
 import { RestTarget } from './rest-target.ts';
 import { runStep, type Load, type MeasureOptions, type StepProgress, type StepResult } from './runner.ts';
 import type { Target } from './target.ts';
+import { DEFAULT_SIGNATURE } from '../core/signature.ts';
 
 /** Options of runBench. Defaults are those of `inferd bench`. */
 export interface BenchOptions {
@@ -123,7 +124,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   return {
     tool: 'inferd bench',
     date,
-    target: { protocol: options.protocol, endpoint: options.endpoint, model: options.model, ...(options.version === undefined ? {} : { version: options.version }), signature: signature || 'serving_default' },
+    target: { protocol: options.protocol, endpoint: options.endpoint, model: options.model, ...(options.version === undefined ? {} : { version: options.version }), signature: signature || DEFAULT_SIGNATURE },
     request: { source: options.inputFile ?? 'generated', batch, bytes, encoding, shapes },
     measure: { warmupSeconds: options.measure.warmupSeconds, windowSeconds: options.measure.windowSeconds, stability: options.measure.stability, maxWindows: options.measure.maxWindows },
     machine: { cpus: os.availableParallelism(), cpuModel: cpus[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}` },

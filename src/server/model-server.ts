@@ -100,8 +100,8 @@ export class ModelServer extends ModelLifecycle implements ServingApi {
     const scores = outputs.scores;
     const classes = outputs.classes;
     const n = call.examples.length;
+    const k = n === 0 ? 0 : rowWidth(scores ?? classes, n);
     const classifications = Array.from({ length: n }, (_, i) => {
-      const k = rowWidth(scores ?? classes, n);
       return Array.from({ length: k }, (_, j) => ({
         label: classes ? decodeString((classes.data as Uint8Array[])[i * k + j] ?? new Uint8Array()) : '',
         score: scores ? Number(scores.data[i * k + j]) : 0,

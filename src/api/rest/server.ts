@@ -29,18 +29,6 @@ export interface RestServerOptions {
   readonly enableCors?: boolean;
   /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
-  /** Called with every request's outcome (for metrics and logs). */
-  readonly onRequest?: (info: RequestInfo) => void;
-}
-
-/** What happened to one REST request. */
-export interface RequestInfo {
-  readonly method: string;
-  readonly route: string;
-  readonly model?: string;
-  readonly status: number;
-  readonly code: string;
-  readonly micros: number;
 }
 
 /** A running REST server. */
@@ -89,27 +77,17 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
   }
 
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const started = process.hrtime.bigint();
-    let model: string | undefined;
-    let route = 'unknown';
-    const finish = (status: number, code: string) =>
-      options.onRequest?.({ method: req.method, route, ...(model !== undefined ? { model } : {}), status, code, micros: Number((process.hrtime.bigint() - started) / 1000n) });
     if (req.method === 'OPTIONS') {
       const origin = req.headers.origin;
       return reply.code(typeof origin === 'string' && /^https?:\/\//.test(origin) ? 200 : 400).send('');
     }
     try {
       const r = routeV1(req.method, req.url);
-      route = r.kind;
-      model = r.model;
-      const body = await readBody(req, maxBody);
-      const payload = await dispatch(api, r, body, abortSignalFor(req, reply, options.timeoutMs ?? 30_000));
+      const body = readBody(req, maxBody);
+      const payload = await dispatch(api, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000));
       reply.code(200).type('application/json').send(payload);
-      finish(200, 'OK');
     } catch (err) {
-      const error = toInferdError(err);
-      finish(httpStatus(error.code), error.code);
-      return sendError(reply, error);
+      return sendError(reply, err);
     }
     return reply;
   };
@@ -180,7 +158,7 @@ function versionOf(r: { version?: number; label?: string }): { version?: number;
 }
 
 /** The request body, gunzipped when `Content-Encoding: gzip`, never larger than `maxBody`. */
-async function readBody(req: FastifyRequest, maxBody: number): Promise<Uint8Array> {
+function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
   const raw = req.body;
   const body = raw instanceof Uint8Array ? raw : new Uint8Array(0);
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
@@ -196,7 +174,7 @@ async function readBody(req: FastifyRequest, maxBody: number): Promise<Uint8Arra
 }
 
 /** Aborts when the client disconnects before the answer or the REST deadline passes (DEADLINE_EXCEEDED). */
-function abortSignalFor(_req: FastifyRequest, reply: FastifyReply, timeoutMs: number): AbortSignal {
+function abortSignalFor(reply: FastifyReply, timeoutMs: number): AbortSignal {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   if (timeoutMs > 0) {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import type protobuf from 'protobufjs';
 import { InferdError } from '../../core/errors.ts';
+import { elementCount } from '../../core/tensor.ts';
 import { tensorflowRoot } from './proto.ts';
 import { stringBytes } from './tfjs-tensors.ts';
 
@@ -108,7 +109,7 @@ function parse(serializedT: tf.Tensor, spec: Spec): tf.Tensor[] {
     const defVals = def && def.size > 0 ? tensorValues(def) : undefined;
     const varLen = shape.length > 0 && shape[0] === -1;
     const inner = varLen ? shape.slice(1) : shape;
-    const stride = inner.reduce((a, b) => a * b, 1);
+    const stride = elementCount(inner);
     const rows: Values[] = examples.map((ex, b) => {
       const f = ex.get(key);
       const vals = f ? valuesOf(f, kind, key, b) : undefined;

@@ -10,7 +10,7 @@
  * property test). Integer inputs never take this path: JSON.parse cannot tell `1` from `1.0`, which TF rejects for ints.
  */
 import type { Signature } from '../../../core/signature.ts';
-import type { Tensor } from '../../../core/tensor.ts';
+import { allocate, elementCount, type Tensor } from '../../../core/tensor.ts';
 import type { PredictFormat } from './predict-request.ts';
 
 /** A body V8 parsed, with the request keys TF Serving reads. */
@@ -143,15 +143,11 @@ function fill(value: unknown, shape: readonly number[], depth: number, out: Floa
   return p;
 }
 
-function allocate(dtype: FloatDType, count: number): Float32Array | Float64Array {
-  return dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
-}
-
 /** One tensor from a whole (columnar) value: a number is a scalar. */
 function whole(value: unknown, dtype: FloatDType): Tensor | undefined {
   const shape = shapeOf(value);
   if (!shape) return undefined;
-  const data = allocate(dtype, shape.reduce((a, b) => a * b, 1));
+  const data = allocate(dtype, elementCount(shape));
   return fill(value, shape, 0, data, 0) === data.length ? { dtype, shape, data } : undefined;
 }
 
@@ -159,7 +155,7 @@ function whole(value: unknown, dtype: FloatDType): Tensor | undefined {
 function stack(items: readonly unknown[], dtype: FloatDType): Tensor | undefined {
   const element = shapeOf(items[0]);
   if (!element) return undefined;
-  const per = element.reduce((a, b) => a * b, 1);
+  const per = elementCount(element);
   const data = allocate(dtype, items.length * per);
   let pos = 0;
   for (const item of items) {

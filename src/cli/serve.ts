@@ -180,6 +180,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       timeoutMs: flags.rest_api_timeout_in_ms,
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
+      readiness: server,
       ...(flags.enable_model_management
         ? { plugins: [managementPlugin(server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })] }
         : {}),
@@ -195,7 +196,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
         port: flags.port,
         ...(flags.grpc_socket_path ? { socketPath: flags.grpc_socket_path } : {}),
         enableHealthCheck: flags.enable_grpc_healthcheck_service,
-        allModelsAvailable: () => server.modelNames().every((n) => server.manager.status(n).some((s) => s.state === 'AVAILABLE')),
+        allModelsAvailable: () => server.isReady(),
         tensorContent: flags.enable_serialization_as_tensor_content,
         reloadConfig: async (config) => {
           log.info({ models: config.models.map((m) => m.name) }, 'HandleReloadConfigRequest: applying a new ModelServerConfig');
@@ -231,6 +232,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    server.startDraining(); // readiness answers 503 / NOT_SERVING from now on (observe: health)
     // Stop polling now; a reload in progress ends when server.close() aborts its loads.
     void watcher?.close();
     for (const t of transports) await t.close().catch(() => undefined);

@@ -13,14 +13,16 @@ import { decodeString, type Tensor } from '../core/tensor.ts';
 import { checkExampleSignature, rowWidth } from './example-signatures.ts';
 import { ModelLifecycle, type ModelServerOptions } from './model-lifecycle.ts';
 import type {
-  ClassifyResult, ExampleCall, MetadataResult, ModelSpec, PredictCall, PredictResult, RegressResult, ServingApi,
+  ClassifyResult, ExampleCall, MetadataResult, ModelSpec, PredictCall, PredictResult, ReadinessApi, RegressResult, ServingApi,
 } from './serving-api.ts';
 
 /** Re-exported: the model and option types (defined with the lifecycle). */
 export type { ModelServerOptions, ServedModel } from './model-lifecycle.ts';
 
 /** The model server: lifecycle (ModelLifecycle) plus the ServingApi facade. Construct with `ModelServer.create`. */
-export class ModelServer extends ModelLifecycle implements ServingApi {
+export class ModelServer extends ModelLifecycle implements ServingApi, ReadinessApi {
+  private drainingNow = false;
+
   private constructor(options: ModelServerOptions, manager: LifecycleManager) {
     super(options, manager);
   }
@@ -43,6 +45,35 @@ export class ModelServer extends ModelLifecycle implements ServingApi {
     ref.server = server;
     for (const model of options.models) await server.addModel(model);
     return server;
+  }
+
+  // ---- ReadinessApi ----
+
+  /**
+   * Start draining (graceful shutdown): readiness turns false at once so load balancers stop sending traffic,
+   * while requests already admitted (and new ones) are still served until the transports close. Idempotent.
+   */
+  startDraining(): void {
+    this.drainingNow = true;
+  }
+
+  /** @inheritdoc */
+  get draining(): boolean {
+    return this.drainingNow;
+  }
+
+  /** @inheritdoc */
+  isReady(): boolean {
+    if (this.drainingNow) return false;
+    return this.modelNames().every((name) => this.manager.status(name).some((s) => s.state === 'AVAILABLE'));
+  }
+
+  /** @inheritdoc */
+  isModelReady(name: string, version?: number): boolean | undefined {
+    const statuses = this.manager.status(name);
+    if (!this.modelNames().includes(name) && statuses.length === 0) return undefined;
+    if (this.drainingNow) return false;
+    return statuses.some((s) => s.state === 'AVAILABLE' && (version === undefined || s.version === version));
   }
 
   // ---- ServingApi ----

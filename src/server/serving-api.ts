@@ -104,3 +104,19 @@ export interface ServingApi {
   /** tf.Example regression (shared/reference/tfserving-api.md §1.6). */
   regress(call: ExampleCall): Promise<RegressResult>;
 }
+
+/**
+ * Readiness, as the health endpoints report it (REST /v2/health/*, /v2/models/{m}/ready, grpc.health.v1).
+ * Kubernetes probe contract: ready is false while any configured model has no AVAILABLE version or the server drains.
+ */
+export interface ReadinessApi {
+  /** True once draining started (graceful shutdown): readiness is false from then on. */
+  readonly draining: boolean;
+  /** Not draining, and every configured model has an AVAILABLE version. */
+  isReady(): boolean;
+  /**
+   * Whether a model (or one version of it) can serve now. Undefined when the model was never configured
+   * (transports answer 404); false while draining.
+   */
+  isModelReady(name: string, version?: number): boolean | undefined;
+}

@@ -1,7 +1,8 @@
 /**
  * grpc.health.v1.Health (proto/grpc/health/v1/health.proto). The two TensorFlow Serving services are SERVING
  * whenever the server runs (full names, and the short `ModelService` / `PredictionService` TF Serving registers);
- * the empty name (the server as a whole) is SERVING only while `allModelsAvailable()` says so. Unknown names:
+ * the empty name (the server as a whole) is SERVING only while `allModelsAvailable()` says so (serve passes the
+ * server's readiness: every configured model has an AVAILABLE version and the server is not draining). Unknown names:
  * Check → NOT_FOUND, Watch → SERVICE_UNKNOWN. Watch streams re-check once a second and end on close().
  */
 import type { handleServerStreamingCall, handleUnaryCall, ServerWritableStream } from '@grpc/grpc-js';

@@ -30,7 +30,7 @@ export interface GrpcServerOptions {
   readonly socketPath?: string;
   /** Serve grpc.health.v1.Health (`--enable_grpc_healthcheck_service`). Default false. */
   readonly enableHealthCheck?: boolean;
-  /** Health of the empty service name: true when every configured model has an AVAILABLE version. Default: always true. */
+  /** Health of the empty service name: the server's readiness (every configured model AVAILABLE, not draining). Default: always true. */
   readonly allModelsAvailable?: () => boolean;
   /** Encode output tensors as tensor_content (`--enable_serialization_as_tensor_content`). Default false. */
   readonly tensorContent?: boolean;

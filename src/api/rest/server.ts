@@ -5,7 +5,8 @@
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../../core/errors.ts';
-import type { ServingApi } from '../../server/serving-api.ts';
+import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
+import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
 import { encodeClassifyResponse, encodeRegressResponse } from './json/example-response.ts';
 import { fastDecodePredict, fastParsePredict } from './json/fast-predict.ts';
@@ -27,6 +28,8 @@ export interface RestServerOptions {
   readonly timeoutMs?: number;
   /** Add CORS headers to every /v1 response (`--rest_api_enable_cors_support`). Default false. */
   readonly enableCors?: boolean;
+  /** Serve /v2/health/live, /v2/health/ready and /v2/models/{m}[/versions/{v}]/ready from this (health.ts). Default none. */
+  readonly readiness?: ReadinessApi;
   /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
 }
@@ -93,6 +96,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/v1/*', handler });
   app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/V1/*', handler });
+  if (options.readiness) registerHealthRoutes(app, options.readiness);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }

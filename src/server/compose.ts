@@ -1,11 +1,12 @@
 /**
- * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX and
- * SavedModel runtimes from server-level options.
+ * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX,
+ * SavedModel and TF.js runtimes from server-level options.
  */
 import os from 'node:os';
 import type { Runtime } from '../core/runtime.ts';
 import { OnnxRuntime } from '../runtimes/onnx/index.ts';
 import { SavedModelRuntime } from '../runtimes/savedmodel/runtime.ts';
+import { TfjsRuntime } from '../runtimes/tfjs/index.ts';
 import { ModelServer, type ModelServerOptions } from './model-server.ts';
 
 /** Runtime-level options (from `--tensorflow_intra_op_parallelism`, `--saved_model_tags`, ...). */
@@ -28,6 +29,7 @@ export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runt
       workers: options.savedModelWorkers ?? os.availableParallelism(),
     }),
   );
+  runtimes.push(await TfjsRuntime.create());
   return runtimes;
 }
 

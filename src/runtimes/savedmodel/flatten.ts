@@ -59,6 +59,8 @@ const STATEFUL_OPS = new Set([
   'ScatterUpdate', 'ScatterAdd', 'ScatterSub', 'ResourceScatterUpdate', 'ResourceScatterAdd', 'ResourceScatterSub',
   'SaveV2', 'MergeV2Checkpoints', 'RestoreV2', 'Save', 'Restore', 'DestroyResourceOp', ...TABLE_WRITE_OPS,
 ]);
+/** Ops that write variables: a signature whose outputs depend on one (by data or control edges) cannot run. */
+const VARIABLE_WRITE = /^(Assign|AssignAdd|AssignSub|AssignVariableOp|AssignAddVariableOp|AssignSubVariableOp|(Resource)?Scatter\w+|(Resource)?(Sparse)?Apply\w+)$/;
 const CONTROL_FLOW = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf', 'LoopCond', 'Enter', 'Exit', 'NextIteration', 'Switch', 'Merge']);
 const FUNC_ATTRS = ['body', 'cond', 'then_branch', 'else_branch'];
 
@@ -184,7 +186,8 @@ function convertFunction(name: string, ctx: Ctx): void {
     const r = parseTensorName(ref);
     return argNames.has(r.node) ? `${p}${r.node}` : `${p}${r.node}:${r.index}`;
   };
-  const inlined = inlineCalls(body.nodes, ctx.functions, ctx.layouts).map((n) => ({ ...n, name: `${p}${n.name}`, input: n.input.map(rename) }));
+  const inlined = inlineCalls(body.nodes, ctx.functions, ctx.layouts)
+    .map((n) => ({ ...n, name: `${p}${n.name}`, input: n.input.filter((i) => !i.startsWith('^')).map(rename) }));
   const nodes: NodeObj[] = [];
   for (const n of inlined) nodes.push(...transformNode(n, ctx, name));
   const ret: Record<string, string> = {};
@@ -199,6 +202,26 @@ function convertFunction(name: string, ctx: Ctx): void {
   placeholder.signature.outputArg = fn.signature.outputArg.map((a) => ({ name: a.name, type: a.type ?? 'DT_FLOAT' }));
   placeholder.nodeDef = nodes;
   placeholder.ret = ret;
+}
+
+/**
+ * Fail when a fetched node depends on a variable write through data or control edges (TF2 function bodies tie
+ * their updates to the outputs by control edges; TensorFlow runs them with every call, inferd cannot).
+ */
+function assertNoVariableWrites(fetchNodes: readonly string[], byName: ReadonlyMap<string, NodeObj>, feeds: ReadonlySet<string>): void {
+  const seen = new Set<string>();
+  const stack = [...fetchNodes];
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    if (seen.has(name) || feeds.has(name)) continue;
+    seen.add(name);
+    const node = byName.get(name);
+    if (!node) continue;
+    if (VARIABLE_WRITE.test(node.op)) {
+      throw new Unavailable('UNIMPLEMENTED', `it modifies state (op ${node.op} in node ${node.name}); stateful signatures are not supported`);
+    }
+    for (const i of node.input) stack.push(parseTensorName(i).node);
+  }
 }
 
 function feedDtype(node: NodeObj | undefined, index: number, recorded: string | undefined): string {
@@ -257,13 +280,14 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
       }
       const seen = new Set<string>(Object.values(feeds).map((f) => f.node));
       const stack = Object.values(fetches).map((t) => parseTensorName(t).node);
+      assertNoVariableWrites(stack, byName, seen);
       while (stack.length > 0) {
         const name = stack.pop() as string;
         if (seen.has(name)) continue;
         seen.add(name);
         const node = byName.get(name);
         if (!node) throw new Unavailable('FAILED_PRECONDITION', `node ${name} is referenced but not in the graph`);
-        const input = node.input.map((i) => cut.get(canonicalTensor(i)) ?? i);
+        const input = node.input.filter((i) => !i.startsWith('^')).map((i) => cut.get(canonicalTensor(i)) ?? i);
         // Traverse the rewritten nodes' inputs (a rewrite may drop inputs, e.g. a table handle); helper nodes
         // shared by several rewrites (table constants) are emitted once.
         const rewritten = transformNode({ ...node, input }, ctx, undefined).filter((n) => n.name === name || !seen.has(n.name));

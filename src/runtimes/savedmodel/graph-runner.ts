@@ -15,6 +15,7 @@ import type { AttrObj, NodeObj } from './proto.ts';
 import { fromTfjs, toTfjs } from './tfjs-tensors.ts';
 import { registerParseExampleOps } from './parse-example.ts';
 import { registerTableOps } from './table-ops.ts';
+import { registerTensorListOps } from './tensor-list-ops.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
 export interface RunnerRequest {
@@ -91,6 +92,7 @@ export class GraphRunner {
   static create(flat: FlatModel): GraphRunner {
     registerParseExampleOps();
     registerTableOps();
+    registerTensorListOps();
     const weights: tf.NamedTensorMap = {};
     try {
       for (const [name, t] of Object.entries(flat.weights)) weights[name] = toTfjs(t, `Constant ${name}`);

@@ -2,8 +2,10 @@
  * Function inlining: replaces every call node (StatefulPartitionedCall, PartitionedCall, or a node whose op is a
  * library function) by the function's body, nested calls included, so a TF2 SavedModel becomes one flat graph.
  * Body nodes are renamed `<call node>/<body node>`; the call node itself becomes an IdentityN over the function's
- * return tensors, so references to `<call>:i` keep working. Control inputs are dropped: the flattened graphs are
- * pure dataflow (stateful ops are rejected elsewhere).
+ * return tensors, so references to `<call>:i` keep working. Control inputs are kept (`^<call>/<node>`), and the
+ * IdentityN gets control inputs on the body's control outputs (`control_ret`: the stateful ops TensorFlow runs with
+ * every call), so the flattener can see that a signature's outputs depend on a variable update; it executes only
+ * the data edges.
  */
 import { InferdError } from '../../core/errors.ts';
 import { parseTensorName, type OutputLayouts } from './graph-util.ts';
@@ -27,8 +29,8 @@ export function calledFunction(node: NodeObj, functions: ReadonlyMap<string, Fun
  * Rewrite one FunctionDef body reference (`node:out_arg:k`, `node`, or an argument name) to GraphDef form
  * (`node:i` or the argument name), or undefined for control inputs.
  */
-export function bodyRefToGraphForm(ref: string, byName: ReadonlyMap<string, NodeObj>, layouts: OutputLayouts): string | undefined {
-  if (ref.startsWith('^')) return undefined;
+export function bodyRefToGraphForm(ref: string, byName: ReadonlyMap<string, NodeObj>, layouts: OutputLayouts, keepControl = false): string | undefined {
+  if (ref.startsWith('^')) return keepControl ? ref : undefined;
   const parts = ref.split(':');
   if (parts.length === 3) {
     const node = byName.get(parts[0] as string);
@@ -38,10 +40,13 @@ export function bodyRefToGraphForm(ref: string, byName: ReadonlyMap<string, Node
   return ref;
 }
 
-/** A FunctionDef body in GraphDef form: inputs `node:i`, arguments referenced by their names, no control inputs. */
-export function bodyInGraphForm(fn: FunctionObj, layouts: OutputLayouts): { nodes: NodeObj[]; ret: Record<string, string> } {
+/**
+ * A FunctionDef body in GraphDef form: inputs `node:i`, arguments referenced by their names; control inputs
+ * (`^node`) only when `keepControl`.
+ */
+export function bodyInGraphForm(fn: FunctionObj, layouts: OutputLayouts, keepControl = false): { nodes: NodeObj[]; ret: Record<string, string> } {
   const byName = new Map(fn.nodeDef.map((n) => [n.name, n]));
-  const conv = (r: string): string | undefined => bodyRefToGraphForm(r, byName, layouts);
+  const conv = (r: string): string | undefined => bodyRefToGraphForm(r, byName, layouts, keepControl);
   const nodes = fn.nodeDef.map((n) => ({ ...n, input: n.input.map(conv).filter((x): x is string => x !== undefined) }));
   const ret: Record<string, string> = {};
   for (const [k, v] of Object.entries(fn.ret)) ret[k] = conv(v) ?? v;
@@ -54,10 +59,7 @@ export function bodyInGraphForm(fn: FunctionObj, layouts: OutputLayouts): { node
  */
 export function inlineCalls(nodes: readonly NodeObj[], functions: ReadonlyMap<string, FunctionObj>, layouts: OutputLayouts): NodeObj[] {
   const out: NodeObj[] = [];
-  const queue: { node: NodeObj; depth: number }[] = nodes.map((n) => ({
-    node: { ...n, input: n.input.filter((i) => !i.startsWith('^')) },
-    depth: 0,
-  }));
+  const queue: { node: NodeObj; depth: number }[] = nodes.map((n) => ({ node: n, depth: 0 }));
   while (queue.length > 0) {
     const { node, depth } = queue.shift() as { node: NodeObj; depth: number };
     const fn = calledFunction(node, functions);
@@ -66,7 +68,7 @@ export function inlineCalls(nodes: readonly NodeObj[], functions: ReadonlyMap<st
       continue;
     }
     if (depth > MAX_DEPTH) throw InferdError.failedPrecondition(`Function calls nested deeper than ${MAX_DEPTH} at ${node.name} (recursion?)`);
-    const body = bodyInGraphForm(fn, layouts);
+    const body = bodyInGraphForm(fn, layouts, true);
     const args = new Map<string, string>();
     fn.signature.inputArg.forEach((a, i) => {
       const actual = node.input[i];
@@ -76,6 +78,7 @@ export function inlineCalls(nodes: readonly NodeObj[], functions: ReadonlyMap<st
     const prefix = node.name;
     const mapRef = (ref: string): string => {
       const r = parseTensorName(ref);
+      if (r.control) return args.has(r.node) ? `^${parseTensorName(args.get(r.node) as string).node}` : `^${prefix}/${r.node}`;
       const arg = args.get(r.node);
       if (arg !== undefined) return arg;
       return `${prefix}/${r.node}:${r.index}`;
@@ -89,7 +92,10 @@ export function inlineCalls(nodes: readonly NodeObj[], functions: ReadonlyMap<st
       return mapRef(r);
     });
     const types = node.attr['Tout']?.list?.type ?? fn.signature.outputArg.map((a) => a.type ?? 'DT_FLOAT');
-    out.push({ name: node.name, op: 'IdentityN', input: rets, attr: { T: { list: { type: [...types] } } } });
+    const bodyControls = Object.values(fn.controlRet ?? {}).map((c) => `^${prefix}/${c}`);
+    const callControls = node.input.filter((i) => i.startsWith('^'));
+    const controls = [...new Set([...bodyControls, ...callControls])];
+    out.push({ name: node.name, op: 'IdentityN', input: [...rets, ...controls], attr: { T: { list: { type: [...types] } } } });
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/
 import { managementPlugin } from '../api/rest/management.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
 import { InferdError } from '../core/errors.ts';
+import { DEFAULT_MAX_TENSOR_BYTES } from '../core/limits.ts';
 import { batchingDecorator } from '../server/batching.ts';
 import { type BatchingParameters, defaultBatchingParameters, loadBatchingParameters } from '../server/config/batching-parameters.ts';
 import { parseErrorDetail } from '../server/config/config-file.ts';
@@ -28,6 +29,7 @@ export interface ServeFlags {
   rest_api_timeout_in_ms: number;
   rest_api_enable_cors_support: boolean;
   rest_api_max_body_bytes: number;
+  max_request_tensor_bytes: number;
   model_name: string;
   model_base_path?: string;
   model_platform?: string;
@@ -70,6 +72,7 @@ export function serveCommand(): Command {
     .option('--rest_api_timeout_in_ms <ms>', 'REST request deadline; 0 = none', intFlag(0), 30000)
     .option('--rest_api_enable_cors_support [bool]', 'add CORS headers to /v1 responses', boolFlag, false)
     .option('--rest_api_max_body_bytes <bytes>', 'largest REST request body, after gzip decoding (inferd extension); larger → 413', intFlag(1), 64 * 1024 * 1024)
+    .option('--max_request_tensor_bytes <bytes>', 'tensor memory one request may make the server allocate, inputs and outputs each (inferd extension); more → RESOURCE_EXHAUSTED / 413', intFlag(1), DEFAULT_MAX_TENSOR_BYTES)
     .option('--model_name <name>', 'name of the single model (ignored with --model_config_file); env MODEL_NAME', 'default')
     .option('--model_base_path <path>', 'absolute path of the single model\'s versions; env MODEL_BASE_PATH')
     .option('--model_platform <platform>', 'platform of the single model: tensorflow, onnx (default: detected per version)')
@@ -149,6 +152,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     models,
     ...(batching ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters }) } : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
+    requestLimits: { maxTensorBytes: flags.max_request_tensor_bytes },
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     maxLoadRetries: flags.max_num_load_retries,
     loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,

@@ -43,6 +43,9 @@ export function elementCount(shape: readonly number[]): number {
   return n;
 }
 
+/** The one empty string element (zero-length views cannot be written through, so sharing it is safe). */
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** Allocate zero-filled storage for `count` elements of `dtype`. */
 export function allocate<D extends DType>(dtype: D, count: number): TensorDataByDType[D] {
   const make = (): TensorData => {
@@ -57,7 +60,7 @@ export function allocate<D extends DType>(dtype: D, count: number): TensorDataBy
       case 'uint8': case 'bool': return new Uint8Array(count);
       case 'uint32': return new Uint32Array(count);
       case 'uint64': return new BigUint64Array(count);
-      case 'string': return Array.from({ length: count }, () => new Uint8Array(0));
+      case 'string': return new Array<Uint8Array>(count).fill(EMPTY_BYTES);
     }
     throw new Error(`unknown dtype ${String(dtype)}`);
   };

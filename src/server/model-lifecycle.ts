@@ -5,6 +5,7 @@
  * Names no concrete runtime: they are injected (see compose.ts).
  */
 import { InferdError } from '../core/errors.ts';
+import type { RequestLimits } from '../core/limits.ts';
 import { type AspiredVersion, type LifecycleManager, type TransitionEvent } from '../core/lifecycle/manager.ts';
 import type { LoadedModel, Runtime } from '../core/runtime.ts';
 import { FileSystemSource } from '../repository/file-system-source.ts';
@@ -47,6 +48,8 @@ export interface ModelServerOptions {
   readonly onWarning?: (message: string, model: string) => void;
   /** `--allow_version_labels_for_unavailable_models`: reloadConfig may bind a label not bound elsewhere to any version. Default false. */
   readonly allowVersionLabelsForUnavailableModels?: boolean;
+  /** Tensor memory one request may make the server allocate (inputs, and outputs). Default DEFAULT_REQUEST_LIMITS. */
+  readonly requestLimits?: RequestLimits;
 }
 
 /** Owns the served models and their configuration. Subclassed by ModelServer, which is the one to construct. */

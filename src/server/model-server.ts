@@ -5,6 +5,7 @@
  */
 import { type Example, encodeExample, withContext } from '../core/example.ts';
 import { InferdError } from '../core/errors.ts';
+import { AllocationBudget, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../core/limits.ts';
 import type { ServableHandle } from '../core/lifecycle/handle.ts';
 import { LifecycleManager } from '../core/lifecycle/manager.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
@@ -79,7 +80,7 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
   // ---- ServingApi ----
 
   /** @inheritdoc */
-  status(name: string, version?: number): readonly VersionStatus[] {
+  status(name: string, version?: number | bigint): readonly VersionStatus[] {
     const all = this.manager.status(name);
     if (all.length === 0) throw InferdError.notFound(`Could not find any versions of model ${name}`);
     if (version === undefined) return all;
@@ -112,13 +113,15 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
       if (call.dialect !== 'grpc' && Object.keys(signature.inputs).length === 0) {
         throw InferdError.invalidArgument(`Failed to get input map for signature: ${call.spec.signatureName || 'DEFAULT'}`);
       }
-      const inputs = call.decodeInputs(signature, signatureName);
+      const limits = this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS;
+      const inputs = call.decodeInputs(signature, signatureName, new AllocationBudget(limits, 'request'));
       const outputs = await handle.model.run({
         signatureName,
         inputs,
         ...(call.outputFilter && call.outputFilter.length > 0 ? { outputFilter: call.outputFilter } : {}),
         ...(call.signal ? { signal: call.signal } : {}),
       });
+      chargeOutputs(outputs, limits);
       return { served: { name: call.spec.name, version: handle.version, signatureName }, signature, outputs };
     } finally {
       handle.release();
@@ -171,9 +174,16 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
       const examples = call.examples.map((e: Example) => encodeExample(withContext(e, call.context)));
       const inputs = { inputs: { dtype: 'string', shape: [examples.length], data: examples } as Tensor };
       const outputs = await handle.model.run({ signatureName, inputs, ...(call.signal ? { signal: call.signal } : {}) });
+      chargeOutputs(outputs, this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS);
       return { served: { name: call.spec.name, version: handle.version, signatureName }, outputs };
     } finally {
       handle.release();
     }
   }
+}
+
+/** Charge a run's outputs to a response budget before any transport encodes them (RESOURCE_EXHAUSTED past it). */
+function chargeOutputs(outputs: Readonly<Record<string, Tensor>>, limits: RequestLimits): void {
+  const budget = new AllocationBudget(limits, 'response');
+  for (const [alias, t] of Object.entries(outputs)) budget.chargeTensor(alias, t);
 }

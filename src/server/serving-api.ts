@@ -7,6 +7,7 @@
  * INVALID_ARGUMENT `Unrecognized servable version label: <l>`, and so on.
  */
 import type { Example } from '../core/example.ts';
+import type { AllocationBudget } from '../core/limits.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
 import type { Signature } from '../core/signature.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -14,8 +15,11 @@ import type { Tensor } from '../core/tensor.ts';
 /** Which servable a request addresses (TensorFlow Serving's ModelSpec). */
 export interface ModelSpec {
   readonly name: string;
-  /** A specific version; mutually exclusive with `label`. */
-  readonly version?: number;
+  /**
+   * A specific version; mutually exclusive with `label`. A bigint only for an int64 beyond 2^53 (gRPC), which no
+   * version on disk can be: kept exact so NOT_FOUND prints the digits the client sent.
+   */
+  readonly version?: number | bigint;
   /** A version label (`stable`, `canary`); mutually exclusive with `version`. */
   readonly label?: string;
   /** Signature key; empty or undefined means `serving_default`. */
@@ -32,9 +36,10 @@ export interface ServedSpec {
 
 /**
  * Builds the input tensors once the signature is known. Called after servable and signature lookup, so errors it
- * throws come after lookup errors (the order TensorFlow Serving reports them in).
+ * throws come after lookup errors (the order TensorFlow Serving reports them in). Every tensor is charged to
+ * `budget` (core/limits.ts) before its storage is allocated.
  */
-export type InputDecoder = (signature: Signature, signatureName: string) => Readonly<Record<string, Tensor>>;
+export type InputDecoder = (signature: Signature, signatureName: string, budget: AllocationBudget) => Readonly<Record<string, Tensor>>;
 
 /** A predict call. */
 export interface PredictCall {
@@ -94,7 +99,7 @@ export interface MetadataResult {
 /** What the transports may ask of the server. */
 export interface ServingApi {
   /** Status of every version ever seen (descending), or one version. NOT_FOUND texts per the reference §1.3. */
-  status(name: string, version?: number): readonly VersionStatus[];
+  status(name: string, version?: number | bigint): readonly VersionStatus[];
   /** Metadata of the resolved servable. */
   metadata(spec: ModelSpec): Promise<MetadataResult>;
   /** Run a signature. Holds a handle for the duration, so the version is not unloaded under the request. */

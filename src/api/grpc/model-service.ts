@@ -7,7 +7,7 @@ import { STATE_NUMBER } from '../../core/lifecycle/state.ts';
 import { modelServerConfigFromObject, type ModelServerConfig } from '../../server/config/model-server-config.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import { requireModelSpec, type ModelSpecMessage } from './model-spec.ts';
-import { int64ToNumber, type ProtoTypes } from './protos.ts';
+import { int64ToVersion, type ProtoTypes } from './protos.ts';
 import type { UnaryImpl } from './unary.ts';
 
 /** GetModelStatusRequest as decoded. */
@@ -31,7 +31,7 @@ export function modelServiceHandlers(api: ServingApi, types: ProtoTypes, reloadC
   const getModelStatus = async (req: GetModelStatusRequestMessage): Promise<unknown> => {
     const spec = requireModelSpec(req.model_spec);
     const version = spec.version_choice === 'version' || (spec.version_choice === undefined && spec.version)
-      ? int64ToNumber(spec.version?.value) : undefined;
+      ? int64ToVersion(spec.version?.value) : undefined;
     const statuses = api.status(spec.name ?? '', version);
     return {
       model_version_status: statuses.map((s) => ({

@@ -4,7 +4,7 @@
  */
 import { InferdError } from '../../core/errors.ts';
 import type { ModelSpec, ServedSpec } from '../../server/serving-api.ts';
-import { int64ToNumber, type Int64Like } from './protos.ts';
+import { int64ToVersion, type Int64Like } from './protos.ts';
 
 /** ModelSpec as decoded by protobufjs (keepCase); `version_choice` names the set oneof member. */
 export interface ModelSpecMessage {
@@ -35,7 +35,7 @@ export function parseModelSpec(msg: ModelSpecMessage | null | undefined): ModelS
   const choice = m.version_choice ?? (m.version ? 'version' : m.version_label ? 'version_label' : undefined);
   return {
     name: m.name,
-    ...(choice === 'version' && m.version ? { version: int64ToNumber(m.version.value) } : {}),
+    ...(choice === 'version' && m.version ? { version: int64ToVersion(m.version.value) } : {}),
     ...(choice === 'version_label' && m.version_label !== undefined ? { label: m.version_label } : {}),
     ...(m.signature_name ? { signatureName: m.signature_name } : {}),
   };

@@ -54,11 +54,11 @@ export function checkOutputFilter(filter: readonly string[], signature: Signatur
 
 /** The facade's InputDecoder for a PredictRequest: runs every check above, then decodes the TensorProtos. */
 export function predictInputDecoder(inputs: Readonly<Record<string, TensorProtoMessage>>, outputFilter: readonly string[]): InputDecoder {
-  return (signature: Signature): Readonly<Record<string, Tensor>> => {
+  return (signature, _signatureName, budget): Readonly<Record<string, Tensor>> => {
     const aliases = Object.keys(inputs);
     checkInputAliases(aliases, signature);
     const out: Record<string, Tensor> = {};
-    for (const alias of aliases) out[alias] = decodeTensorProto(inputs[alias] ?? {}, alias); // a map entry without value is DT_INVALID
+    for (const alias of aliases) out[alias] = decodeTensorProto(inputs[alias] ?? {}, alias, budget); // a map entry without value is DT_INVALID
     checkOutputFilter(outputFilter, signature);
     return out;
   };

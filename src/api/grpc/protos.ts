@@ -102,6 +102,13 @@ export function int64ToNumber(v: Int64Like | null | undefined): number {
   return Number(int64ToBigInt(v));
 }
 
+/** A decoded int64 version: a number when exactly representable (|v| ≤ 2^53), else the exact bigint. */
+export function int64ToVersion(v: Int64Like | null | undefined): number | bigint {
+  const b = int64ToBigInt(v);
+  const n = Number(b);
+  return Number.isSafeInteger(n) ? n : b;
+}
+
 /** A 64-bit value in the `{low, high}` form protobufjs' writer accepts (two's complement for negatives). */
 export function bigIntToInt64(v: bigint): { low: number; high: number } {
   const u = BigInt.asUintN(64, v);

@@ -15,6 +15,7 @@
  */
 import { dtypeOfTfNumber, tfNumber, byteWidth, type DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
+import { AllocationBudget } from '../../core/limits.ts';
 import { allocate, elementCount, type Tensor, type TensorData } from '../../core/tensor.ts';
 import { bigIntToInt64, int64ToBigInt, type Int64Like } from './protos.ts';
 
@@ -160,6 +161,14 @@ function fill<T, E>(out: { length: number; [i: number]: E }, values: ArrayLike<T
 
 const id = (v: number): number => v;
 
+/** Content bytes of `count` strings filled from `values` by TF's rule (the last value repeats). */
+function filledStringBytes(values: ArrayLike<Uint8Array> | undefined, count: number): number {
+  const n = Math.min(values?.length ?? 0, count);
+  let bytes = 0;
+  for (let i = 0; i < n; i++) bytes += values?.[i]?.length ?? 0;
+  return bytes + (n > 0 ? (count - n) * (values?.[n - 1]?.length ?? 0) : 0);
+}
+
 /**
  * The typed field as the tensor's storage when it already is the dtype's typed array with exactly `count` values
  * (what tensor-wire.ts' reader yields for a full packed field): no fill, no copy. Else undefined.
@@ -179,13 +188,17 @@ function adoptTyped(dtype: Exclude<DType, 'string'>, msg: TensorProtoMessage, co
   return v !== undefined && v.length === count ? v : undefined;
 }
 
-/** Decode one TensorProto of input `alias` into a core Tensor. Throws INVALID_ARGUMENT `tensor parsing error: <alias>`. */
-export function decodeTensorProto(msg: TensorProtoMessage, alias: string): Tensor {
+/**
+ * Decode one TensorProto of input `alias` into a core Tensor, charging it to `budget` before allocating anything.
+ * Throws INVALID_ARGUMENT `tensor parsing error: <alias>`, or LimitExceededError past the budget.
+ */
+export function decodeTensorProto(msg: TensorProtoMessage, alias: string, budget: AllocationBudget = new AllocationBudget()): Tensor {
   const dtype = dtypeOfTfNumber(msg.dtype ?? 0);
   if (!dtype || (msg.dtype ?? 0) > 100) throw parseError(alias);
   const shape = decodeShape(msg.tensor_shape);
   if (!shape) throw parseError(alias);
   const count = elementCount(shape);
+  budget.charge(dtype, shape, alias, dtype === 'string' ? filledStringBytes(msg.string_val, count) : 0);
   const content = msg.tensor_content;
   if (content && content.length > 0) {
     if (dtype === 'string') {

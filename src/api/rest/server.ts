@@ -5,6 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../../core/errors.ts';
+import { LimitExceededError } from '../../core/limits.ts';
 import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
 import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
@@ -14,7 +15,7 @@ import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } f
 import { encodePredictResponse } from './json/predict-response.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
-import { httpStatus } from './status-codes.ts';
+import { httpStatusOf } from './status-codes.ts';
 
 /** Options of the REST server. */
 export interface RestServerOptions {
@@ -52,7 +53,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
 
   const sendError = (reply: FastifyReply, err: unknown) => {
     const error = toInferdError(err);
-    return reply.code(httpStatus(error.code)).type('application/json').send(JSON.stringify({ error: error.message }));
+    return reply.code(httpStatusOf(error)).type('application/json').send(JSON.stringify({ error: error.message }));
   };
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
@@ -126,12 +127,12 @@ async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Ui
       const { format, signatureName } = fast ?? (parsed as ParsedPredictRequest);
       const result = await api.predict({
         spec: { name: r.model, ...versionOf(r), ...(signatureName !== undefined ? { signatureName } : {}) },
-        decodeInputs: (signature, name) => {
-          const quick = fast && fastDecodePredict(fast, signature);
+        decodeInputs: (signature, name, budget) => {
+          const quick = fast && fastDecodePredict(fast, signature, budget);
           fast = undefined;
           if (quick) return quick;
           parsed ??= parsePredictRequest(body);
-          const inputs = decodePredictInputs(parsed, signature, name);
+          const inputs = decodePredictInputs(parsed, signature, name, budget);
           parsed = undefined;
           return inputs;
         },
@@ -172,7 +173,9 @@ function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
     return gunzipSync(body, { maxOutputLength: maxBody });
   } catch (err) {
     const e = err as { code?: string };
-    if (e.code === 'ERR_BUFFER_TOO_LARGE') throw new InferdError('RESOURCE_EXHAUSTED', `Decompressed request body is larger than the limit of ${maxBody} bytes`);
+    if (e.code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new LimitExceededError('rest_api_max_body_bytes', `Decompressed request body is larger than the limit of ${maxBody} bytes (rest_api_max_body_bytes)`);
+    }
     throw InferdError.invalidArgument(`Failed to decompress gzip request body: ${(err as Error).message}`);
   }
 }

@@ -50,7 +50,8 @@ export interface ManagerOptions {
 /** Which version a request wants. */
 export interface VersionRequest {
   readonly name: string;
-  readonly version?: number;
+  /** A bigint only for an int64 beyond 2^53 (no version on disk is): kept exact so errors print its digits. */
+  readonly version?: number | bigint;
   readonly label?: string;
 }
 
@@ -169,7 +170,7 @@ export class LifecycleManager {
       }
       if (!slot) throw InferdError.notFound(`Servable not found for request: Latest(${request.name})`);
     } else {
-      slot = entry?.slots.get(version);
+      slot = typeof version === 'bigint' ? undefined : entry?.slots.get(version);
       if (!slot || slot.state !== 'AVAILABLE' || !slot.loaded) {
         throw InferdError.notFound(`Servable not found for request: Specific(${request.name}, ${version})`);
       }

@@ -8,6 +8,7 @@
 import { InferdError, throwIfAborted } from '../../../src/core/errors.ts';
 import type { Example } from '../../../src/core/example.ts';
 import { withContext } from '../../../src/core/example.ts';
+import { AllocationBudget } from '../../../src/core/limits.ts';
 import type { VersionStatus } from '../../../src/core/lifecycle/state.ts';
 import { DEFAULT_SIGNATURE, type Signature } from '../../../src/core/signature.ts';
 import type {
@@ -58,7 +59,7 @@ export class FakeApi implements ServingApi {
       this.aborts.push(call.signal?.reason as InferdError);
       throwIfAborted(call.signal);
     }
-    const inputs = call.decodeInputs(SIGNATURE, DEFAULT_SIGNATURE);
+    const inputs = call.decodeInputs(SIGNATURE, DEFAULT_SIGNATURE, new AllocationBudget());
     const x = inputs.x;
     if (!x || x.dtype !== 'float32') throw InferdError.invalidArgument('x must be float');
     const y = Float32Array.from(x.data as Float32Array, (v) => 0.5 * v + 2);

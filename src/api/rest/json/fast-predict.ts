@@ -9,6 +9,7 @@
  * TensorFlow Serving's error texts. When it accepts, the tensors equal what the exact path builds (checked by a
  * property test). Integer inputs never take this path: JSON.parse cannot tell `1` from `1.0`, which TF rejects for ints.
  */
+import { AllocationBudget } from '../../../core/limits.ts';
 import type { Signature } from '../../../core/signature.ts';
 import { allocate, elementCount, type Tensor } from '../../../core/tensor.ts';
 import type { PredictFormat } from './predict-request.ts';
@@ -57,8 +58,36 @@ export function fastParsePredict(body: Uint8Array | string): FastPredictRequest 
   };
 }
 
-/** The input tensors for `signature`, or undefined when the request is not the plain float case. */
-export function fastDecodePredict(req: FastPredictRequest, signature: Signature): Record<string, Tensor> | undefined {
+/**
+ * The input tensors for `signature`, or undefined when the request is not the plain float case. Tensors are charged
+ * to `budget` (core/limits.ts) only when all of them fit; a shape that would not fit is never allocated and is left
+ * to the exact path, which reports the limit (or the ragged list that made the shape look large).
+ */
+export function fastDecodePredict(
+  req: FastPredictRequest, signature: Signature, budget: AllocationBudget = new AllocationBudget(),
+): Record<string, Tensor> | undefined {
+  const room = { bytes: budget.limits.maxTensorBytes - budget.usedBytes };
+  const out = decodeWithin(req, signature, room);
+  if (!out) return undefined;
+  const total = budget.limits.maxTensorBytes - budget.usedBytes - room.bytes;
+  budget.chargeBytes(total, 'inputs');
+  return out;
+}
+
+/** Room left for allocations, shared by every tensor of one request and decremented before each allocation. */
+interface Room {
+  bytes: number;
+}
+
+/** Storage of `count` elements of `dtype` when it fits in `room` (which it then shrinks), else undefined. */
+function allocateWithin(dtype: FloatDType, count: number, room: Room): Float32Array | Float64Array | undefined {
+  const cost = count * (dtype === 'float32' ? 4 : 8);
+  if (!Number.isSafeInteger(count) || cost > room.bytes) return undefined;
+  room.bytes -= cost;
+  return allocate(dtype, count);
+}
+
+function decodeWithin(req: FastPredictRequest, signature: Signature, room: Room): Record<string, Tensor> | undefined {
   const names = Object.keys(signature.inputs);
   if (names.length === 0) return undefined;
   const dtypes: Record<string, FloatDType> = {};
@@ -67,19 +96,19 @@ export function fastDecodePredict(req: FastPredictRequest, signature: Signature)
     if (dtype !== 'float32' && dtype !== 'float64') return undefined;
     dtypes[name] = dtype;
   }
-  return req.format === 'row' ? rowFormat(req.payload, names, dtypes) : columnarFormat(req.payload, names, dtypes);
+  return req.format === 'row' ? rowFormat(req.payload, names, dtypes, room) : columnarFormat(req.payload, names, dtypes, room);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function rowFormat(payload: unknown, names: readonly string[], dtypes: Record<string, FloatDType>): Record<string, Tensor> | undefined {
+function rowFormat(payload: unknown, names: readonly string[], dtypes: Record<string, FloatDType>, room: Room): Record<string, Tensor> | undefined {
   if (!Array.isArray(payload) || payload.length === 0) return undefined;
   if (!isPlainObject(payload[0])) {
     const [name] = names;
     if (names.length !== 1 || name === undefined) return undefined;
-    const t = stack(payload, dtypes[name] as FloatDType);
+    const t = stack(payload, dtypes[name] as FloatDType, room);
     return t && { [name]: t };
   }
   const out: Record<string, Tensor> = {};
@@ -89,24 +118,24 @@ function rowFormat(payload: unknown, names: readonly string[], dtypes: Record<st
       if (!isPlainObject(item) || Object.keys(item).length !== names.length || !Object.hasOwn(item, name)) return undefined;
       column.push(item[name]);
     }
-    const t = stack(column, dtypes[name] as FloatDType);
+    const t = stack(column, dtypes[name] as FloatDType, room);
     if (!t) return undefined;
     out[name] = t;
   }
   return out;
 }
 
-function columnarFormat(payload: unknown, names: readonly string[], dtypes: Record<string, FloatDType>): Record<string, Tensor> | undefined {
+function columnarFormat(payload: unknown, names: readonly string[], dtypes: Record<string, FloatDType>, room: Room): Record<string, Tensor> | undefined {
   if (!isPlainObject(payload)) {
     const [name] = names;
     if (names.length !== 1 || name === undefined) return undefined;
-    const t = whole(payload, dtypes[name] as FloatDType);
+    const t = whole(payload, dtypes[name] as FloatDType, room);
     return t && { [name]: t };
   }
   const out: Record<string, Tensor> = {};
   for (const name of names) {
     if (!Object.hasOwn(payload, name)) return undefined;
-    const t = whole(payload[name], dtypes[name] as FloatDType);
+    const t = whole(payload[name], dtypes[name] as FloatDType, room);
     if (!t) return undefined;
     out[name] = t;
   }
@@ -144,19 +173,21 @@ function fill(value: unknown, shape: readonly number[], depth: number, out: Floa
 }
 
 /** One tensor from a whole (columnar) value: a number is a scalar. */
-function whole(value: unknown, dtype: FloatDType): Tensor | undefined {
+function whole(value: unknown, dtype: FloatDType, room: Room): Tensor | undefined {
   const shape = shapeOf(value);
   if (!shape) return undefined;
-  const data = allocate(dtype, elementCount(shape));
+  const data = allocateWithin(dtype, elementCount(shape), room);
+  if (!data) return undefined;
   return fill(value, shape, 0, data, 0) === data.length ? { dtype, shape, data } : undefined;
 }
 
 /** One tensor from row-format items: all items share one element shape; the result is [items, ...shape]. */
-function stack(items: readonly unknown[], dtype: FloatDType): Tensor | undefined {
+function stack(items: readonly unknown[], dtype: FloatDType, room: Room): Tensor | undefined {
   const element = shapeOf(items[0]);
   if (!element) return undefined;
   const per = elementCount(element);
-  const data = allocate(dtype, items.length * per);
+  const data = allocateWithin(dtype, items.length * per, room);
+  if (!data) return undefined;
   let pos = 0;
   for (const item of items) {
     pos = fill(item, element, 0, data, pos);

@@ -9,6 +9,7 @@ import type { DType } from '../../../core/dtype.ts';
 import { tfShortName } from '../../../core/dtype.ts';
 import { InferdError } from '../../../core/errors.ts';
 import type { Signature } from '../../../core/signature.ts';
+import { AllocationBudget } from '../../../core/limits.ts';
 import { type Tensor, allocate, tensor } from '../../../core/tensor.ts';
 import { decodeBase64Object, isBase64Object } from './base64.ts';
 import { debugString } from './format.ts';
@@ -67,6 +68,7 @@ export function decodePredictInputs(
   parsed: ParsedPredictRequest,
   signature: Signature,
   _signatureName?: string,
+  budget: AllocationBudget = new AllocationBudget(),
 ): Record<string, Tensor> {
   const names = Object.keys(signature.inputs).sort();
   if (names.length === 0) {
@@ -87,9 +89,9 @@ export function decodePredictInputs(
     if (instances.items.length === 0) {
       throw InferdError.invalidArgument(`JSON Value: ${debugString(doc)} No values in 'instances' array`);
     }
-    return decodeRows(instances.items, signature, names);
+    return decodeRows(instances.items, signature, names, budget);
   }
-  if (inputs !== undefined) return decodeColumns(inputs, signature, names);
+  if (inputs !== undefined) return decodeColumns(inputs, signature, names, budget);
   throw InferdError.invalidArgument("Missing 'inputs' or 'instances' key");
 }
 
@@ -206,7 +208,11 @@ function column(dtype: DType): Column {
   return { dtype, conv: converterFor(dtype), values: [] };
 }
 
-function buildTensor(dtype: DType, shape: readonly number[], values: Value[]): Tensor {
+/** The tensor of `alias` from its collected values; charged to `budget` before its typed array is allocated. */
+function buildTensor(dtype: DType, shape: readonly number[], values: Value[], budget: AllocationBudget, alias: string): Tensor {
+  let stringBytes = 0;
+  if (dtype === 'string') for (const v of values as Uint8Array[]) stringBytes += v.length;
+  budget.charge(dtype, shape, alias, stringBytes);
   switch (dtype) {
     case 'float32': return tensor(dtype, shape, Float32Array.from(values as number[]));
     case 'float64': return tensor(dtype, shape, Float64Array.from(values as number[]));
@@ -258,7 +264,7 @@ function wrap(err: unknown, prefix: string): unknown {
 
 const isElementObject = (n: JsonNode): boolean => n.kind === 'object' && !isBase64Object(n);
 
-function decodeRows(items: readonly JsonNode[], signature: Signature, names: readonly string[]): Record<string, Tensor> {
+function decodeRows(items: readonly JsonNode[], signature: Signature, names: readonly string[], budget: AllocationBudget): Record<string, Tensor> {
   const first = items[0]!;
   if (first.kind !== 'object' && names.length > 1) {
     throw InferdError.invalidArgument(
@@ -300,17 +306,17 @@ function decodeRows(items: readonly JsonNode[], signature: Signature, names: rea
   });
   const out: Record<string, Tensor> = {};
   for (const [name, col] of columns) {
-    out[name] = buildTensor(col.dtype, [items.length, ...(col.shape ?? [])], col.values);
+    out[name] = buildTensor(col.dtype, [items.length, ...(col.shape ?? [])], col.values, budget, name);
   }
   return out;
 }
 
-function decodeColumns(val: JsonNode, signature: Signature, names: readonly string[]): Record<string, Tensor> {
+function decodeColumns(val: JsonNode, signature: Signature, names: readonly string[], budget: AllocationBudget): Record<string, Tensor> {
   const decodeOne = (node: JsonNode, name: string): Tensor => {
     const col = column(signature.inputs[name]!.dtype);
     const shape = denseShape(node);
     fill(node, 0, shape, col.dtype, col.conv, col.values);
-    return buildTensor(col.dtype, shape, col.values);
+    return buildTensor(col.dtype, shape, col.values, budget, name);
   };
   if (val.kind !== 'object' || isBase64Object(val)) {
     if (names.length > 1) {

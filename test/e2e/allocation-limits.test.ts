@@ -1,0 +1,91 @@
+// Issue 9 D2, D3, D6, D10 against a real `inferd serve`: a request that claims a huge shape is refused before the
+// server allocates it (gRPC RESOURCE_EXHAUSTED, REST 413) with a message naming the limit; a gzip bomb is 413;
+// an int64 version keeps its digits in error texts; and the server still answers a good request afterwards.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
+import { halfPlusTwo, stringIdentity } from '../support/models.ts';
+import { postJson, startServer, type RunningServer } from '../support/serve.ts';
+import { connect, expectError, floatTensor, floatsOf, type TestClients } from '../api/grpc/client.ts';
+
+const LIMIT = 1024 * 1024; // --max_request_tensor_bytes for this server: 1 MiB
+
+describe('request allocation limits (inferd serve, REST and gRPC)', () => {
+  let dir: string;
+  let server: RunningServer;
+  let c: TestClients;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-limits-'));
+    await halfPlusTwo(path.join(dir, 'hpt', '1'));
+    await stringIdentity(path.join(dir, 'str', '1'));
+    const config = path.join(dir, 'models.config');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(config, `model_config_list {
+      config { name: "hpt" base_path: "${path.join(dir, 'hpt')}" model_platform: "onnx" }
+      config { name: "str" base_path: "${path.join(dir, 'str')}" model_platform: "onnx" }
+    }`);
+    server = await startServer([`--model_config_file=${config}`, `--max_request_tensor_bytes=${LIMIT}`, '--rest_api_max_body_bytes=65536']);
+    c = connect(server.grpcPort);
+  });
+
+  after(async () => {
+    c?.close();
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('D2: a DT_STRING tensor of shape [1e8] with one string_val is RESOURCE_EXHAUSTED, not 4 GiB', async () => {
+    const x = { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 100_000_000 }] }, string_val: [Buffer.from('a')] };
+    await expectError(c.prediction.Predict({ model_spec: { name: 'str' }, inputs: { x } }), status.RESOURCE_EXHAUSTED, /max_request_tensor_bytes/);
+  });
+
+  it('D3: a 41-byte float request of shape [1e8] is RESOURCE_EXHAUSTED, not a 400 MB answer', async () => {
+    await expectError(c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: floatTensor([1], [100_000_000]) } }),
+      status.RESOURCE_EXHAUSTED, /x: float32 tensor of shape \[100000000\] needs 400000000 bytes.*at most 1048576 bytes \(max_request_tensor_bytes\)/);
+    // Every dtype is charged: int64 of [1e6] is 8 MB > 1 MiB.
+    const big = { dtype: 'DT_INT64', tensor_shape: { dim: [{ size: 1_000_000 }] }, int64_val: ['1'] };
+    await expectError(c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: big } }), status.RESOURCE_EXHAUSTED, /max_request_tensor_bytes/);
+  });
+
+  it('REST: a tensor over the limit is 413 with {"error"} naming the limit (exact and fast JSON paths)', async () => {
+    // 300,000 zeros as float32 = 1.2 MB > 1 MiB; the body itself (600 KB) is under the body limit only gzipped.
+    const body = gzipSync(Buffer.from(JSON.stringify({ inputs: new Array(300_000).fill(0) })));
+    const res = await postJson(`${server.restUrl}/v1/models/hpt:predict`, body, { 'content-encoding': 'gzip' });
+    assert.equal(res.status, 413, res.text);
+  });
+
+  it('REST: ragged lists whose first elements claim a huge shape never allocate it', async () => {
+    // shapeOf() follows first elements: [[1000 × [1000 numbers]] ...] looks like 1e6 × ... elements.
+    const row = new Array(1000).fill(1);
+    const body = JSON.stringify({ inputs: [[row, [1]], [1]] });
+    const res = await postJson(`${server.restUrl}/v1/models/hpt:predict`, body);
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.text, /^\{"error":/);
+  });
+
+  it('D6: a gzip bomb is 413 (the documented status), not 429', async () => {
+    const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20));
+    const res = await postJson(`${server.restUrl}/v1/models/hpt:predict`, bomb, { 'content-encoding': 'gzip' });
+    assert.equal(res.status, 413, res.text);
+    assert.match((res.body as { error: string }).error, /larger than the limit of 65536 bytes/);
+  });
+
+  it('D10: an int64 version keeps its digits in gRPC error texts', async () => {
+    await expectError(c.prediction.Predict({ model_spec: { name: 'hpt', version: { value: '9223372036854775807' } }, inputs: { x: floatTensor([1], [1]) } }),
+      status.NOT_FOUND, 'Servable not found for request: Specific(hpt, 9223372036854775807)');
+    await expectError(c.model.GetModelStatus({ model_spec: { name: 'hpt', version: { value: '9223372036854775807' } } }),
+      status.NOT_FOUND, 'Could not find version 9223372036854775807 of model hpt');
+  });
+
+  it('still answers good requests on both transports', async () => {
+    const res = await c.prediction.Predict({ model_spec: { name: 'hpt' }, inputs: { x: floatTensor([2, 4], [2]) } });
+    assert.deepEqual(floatsOf(res.outputs.y), [3, 4]);
+    const r = await postJson(`${server.restUrl}/v1/models/hpt:predict`, { instances: [1, 2] });
+    assert.equal(r.status, 200, r.text);
+  });
+});

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.ts';
 import { inspectCommand } from './inspect.ts';
+import { predictCommand } from './predict.ts';
 import { serveCommand } from './serve.ts';
 
 const program = new Command('inferd')
@@ -13,6 +14,7 @@ const program = new Command('inferd')
 program.addCommand(serveCommand());
 program.addCommand(benchCommand());
 program.addCommand(inspectCommand());
+program.addCommand(predictCommand());
 
 try {
   await program.parseAsync(process.argv);

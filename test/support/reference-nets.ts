@@ -96,3 +96,95 @@ export function gru(x: Float32Array, n: number, steps: number, w: GruWeights, se
   }
   return out;
 }
+
+/** An NHWC float tensor for the plain-loop references. */
+export interface Nhwc {
+  readonly n: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly data: Float32Array;
+}
+
+function padBefore(size: number, k: number, stride: number, same: boolean): { out: number; pad: number } {
+  if (!same) return { out: Math.floor((size - k) / stride) + 1, pad: 0 };
+  const out = Math.ceil(size / stride);
+  return { out, pad: Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2) };
+}
+
+/**
+ * TensorFlow Conv2D (NHWC, filter [kh, kw, in, out]) or, with `depthwise`, DepthwiseConv2dNative (filter
+ * [kh, kw, in, 1]); padding SAME or VALID as TensorFlow computes it.
+ */
+export function conv2d(x: Nhwc, filter: Float32Array, kh: number, kw: number, outC: number, stride: number, same: boolean, depthwise = false): Nhwc {
+  const { out: oh, pad: pt } = padBefore(x.h, kh, stride, same);
+  const { out: ow, pad: pl } = padBefore(x.w, kw, stride, same);
+  const c = depthwise ? x.c : outC;
+  const y = new Float32Array(x.n * oh * ow * c);
+  for (let b = 0; b < x.n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let o = 0; o < c; o++) {
+          let s = 0;
+          for (let di = 0; di < kh; di++) {
+            const yi = i * stride + di - pt;
+            if (yi < 0 || yi >= x.h) continue;
+            for (let dj = 0; dj < kw; dj++) {
+              const xj = j * stride + dj - pl;
+              if (xj < 0 || xj >= x.w) continue;
+              const base = ((b * x.h + yi) * x.w + xj) * x.c;
+              if (depthwise) s += (x.data[base + o] as number) * (filter[(di * kw + dj) * x.c + o] as number);
+              else for (let k = 0; k < x.c; k++) s += (x.data[base + k] as number) * (filter[((di * kw + dj) * x.c + k) * outC + o] as number);
+            }
+          }
+          y[((b * oh + i) * ow + j) * c + o] = s;
+        }
+      }
+    }
+  }
+  return { n: x.n, h: oh, w: ow, c, data: y };
+}
+
+/** Per-channel map over an NHWC tensor (bias, batch norm, activations). */
+export function perChannel(x: Nhwc, f: (v: number, channel: number) => number): Nhwc {
+  return { ...x, data: x.data.map((v, i) => f(v, i % x.c)) };
+}
+
+/** Inference batch normalization y = gamma (x - mean) / sqrt(var + eps) + beta. */
+export function batchNorm(x: Nhwc, gamma: Float32Array, beta: Float32Array, mean: Float32Array, variance: Float32Array, eps: number): Nhwc {
+  return perChannel(x, (v, c) => ((gamma[c] as number) * (v - (mean[c] as number))) / Math.sqrt((variance[c] as number) + eps) + (beta[c] as number));
+}
+
+/** Max pooling with a k×k window and stride, VALID padding. */
+export function maxPool(x: Nhwc, k: number, stride: number): Nhwc {
+  const oh = Math.floor((x.h - k) / stride) + 1;
+  const ow = Math.floor((x.w - k) / stride) + 1;
+  const y = new Float32Array(x.n * oh * ow * x.c);
+  for (let b = 0; b < x.n; b++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let c = 0; c < x.c; c++) {
+    let m = -Infinity;
+    for (let di = 0; di < k; di++) for (let dj = 0; dj < k; dj++) m = Math.max(m, x.data[((b * x.h + i * stride + di) * x.w + j * stride + dj) * x.c + c] as number);
+    y[((b * oh + i) * ow + j) * x.c + c] = m;
+  }
+  return { n: x.n, h: oh, w: ow, c: x.c, data: y };
+}
+
+/** Global average pooling: [n, h, w, c] → [n, c]. */
+export function globalAveragePool(x: Nhwc): Float32Array {
+  const y = new Float32Array(x.n * x.c);
+  for (let b = 0; b < x.n; b++) for (let p = 0; p < x.h * x.w; p++) for (let c = 0; c < x.c; c++) y[b * x.c + c] = (y[b * x.c + c] as number) + (x.data[(b * x.h * x.w + p) * x.c + c] as number) / (x.h * x.w);
+  return y;
+}
+
+/** Row-wise softmax of [n, k]. */
+export function softmax(x: Float32Array, n: number): Float32Array {
+  const k = x.length / n;
+  const y = new Float32Array(x.length);
+  for (let r = 0; r < n; r++) {
+    const row = x.subarray(r * k, (r + 1) * k);
+    const m = Math.max(...row);
+    const e = Array.from(row, (v) => Math.exp(v - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    e.forEach((v, i) => { y[r * k + i] = v / s; });
+  }
+  return y;
+}

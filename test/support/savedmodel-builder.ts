@@ -27,6 +27,17 @@ export interface FunctionSpec {
   outputs: { name: string; type: string }[];
   nodes: NodeSpec[];
   ret: Record<string, string>;
+  /** control_ret: name → body node whose effect every call has (TF2 ties variable updates this way). */
+  controlRet?: Record<string, string>;
+}
+
+/** An OpDef as TensorFlow records it in stripped_op_list: arguments and attributes with their defaults. */
+export interface OpDefSpec {
+  name: string;
+  inputArg?: { name: string; type?: string; typeAttr?: string; numberAttr?: string; typeListAttr?: string }[];
+  outputArg?: { name: string; type?: string; typeAttr?: string; numberAttr?: string; typeListAttr?: string }[];
+  attr?: { name: string; type: string; defaultValue?: unknown }[];
+  isStateful?: boolean;
 }
 
 /** A TensorInfo: tensor name, dtype name, shape (null = unknown rank, undefined = none recorded). */
@@ -62,6 +73,8 @@ export interface SavedModelSpec {
   assetsIn?: 'asset_file_def' | 'collection';
   /** Files written under `<dir>/assets/` (file name → contents). */
   assetFiles?: Record<string, string>;
+  /** meta_info_def.stripped_op_list (TensorFlow lists the ops of the graph's top level, not of function bodies). */
+  strippedOps?: OpDefSpec[];
 }
 
 /** A TensorProto object for a core tensor (tensor_content for numbers, string_val for strings). */
@@ -219,6 +232,7 @@ export function writeSavedModel(dir: string, spec: SavedModelSpec): void {
     signature: { name: f.name, inputArg: f.inputs, outputArg: f.outputs },
     nodeDef: f.nodes.map((n) => ({ input: [], attr: {}, ...n })),
     ret: f.ret,
+    controlRet: f.controlRet ?? {},
   });
   const assetDefs = Object.entries(spec.assets ?? {}).map(([tensor, filename]) => ({ tensorInfo: { name: tensor, dtype: 'DT_STRING' }, filename }));
   const collectionDef: Record<string, unknown> = {};
@@ -231,7 +245,10 @@ export function writeSavedModel(dir: string, spec: SavedModelSpec): void {
   const model = {
     savedModelSchemaVersion: 1,
     metaGraphs: [{
-      metaInfoDef: { tags: spec.tags ?? ['serve'], metaGraphVersion: 'inferd-test' },
+      metaInfoDef: {
+        tags: spec.tags ?? ['serve'], metaGraphVersion: 'inferd-test',
+        ...(spec.strippedOps ? { strippedOpList: { op: spec.strippedOps } } : {}),
+      },
       graphDef: {
         node: spec.nodes.map((n) => ({ input: [], attr: {}, ...n })),
         library: { function: (spec.functions ?? []).map(fn) },

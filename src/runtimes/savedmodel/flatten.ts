@@ -14,6 +14,7 @@ import type { Tensor } from '../../core/tensor.ts';
 import type { TensorBundle } from './bundle.ts';
 import { canonicalTensor, OutputLayouts, parseTensorName } from './graph-util.ts';
 import { bodyInGraphForm, inlineCalls } from './inline.ts';
+import { applyAttrDefaults } from './op-defaults.ts';
 import type { AttrObj, FunctionObj, MetaGraphObj, NodeObj } from './proto.ts';
 import { tensorInfoName } from './reader.ts';
 import { tensorFromProto } from './tensor-proto.ts';
@@ -235,10 +236,11 @@ function feedDtype(node: NodeObj | undefined, index: number, recorded: string | 
  * `exportDir` (the version directory) locates asset files for table initializers.
  */
 export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle | undefined, exportDir?: string): FlatModel {
-  const graph = metaGraph.graphDef ?? { node: [] };
-  const functions = new Map((graph.library?.function ?? []).map((f) => [f.signature.name, f]));
-  const layouts = new OutputLayouts(metaGraph.metaInfoDef?.strippedOpList?.op ?? [], [...functions.values()].map((f) => f.signature));
-  const nodes = inlineCalls(graph.node, functions, layouts);
+  const opDefs = metaGraph.metaInfoDef?.strippedOpList?.op ?? [];
+  const graph = applyAttrDefaults(metaGraph.graphDef?.node ?? [], metaGraph.graphDef?.library?.function ?? [], opDefs);
+  const functions = new Map(graph.functions.map((f) => [f.signature.name, f]));
+  const layouts = new OutputLayouts(opDefs, [...functions.values()].map((f) => f.signature));
+  const nodes = inlineCalls(graph.nodes, functions, layouts);
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const sources = bindVariables(nodes);
   const tables = new TableStore(nodes, byName, new InitEvaluator(byName, sources, bundle, assetPaths(metaGraph, exportDir)), exportDir);

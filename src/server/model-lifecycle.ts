@@ -7,6 +7,7 @@
 import { InferdError } from '../core/errors.ts';
 import type { RequestLimits } from '../core/limits.ts';
 import { type AspiredVersion, type LifecycleManager, type TransitionEvent } from '../core/lifecycle/manager.ts';
+import { withOutputCheck } from '../core/output-check.ts';
 import type { LoadedModel, Runtime } from '../core/runtime.ts';
 import { FileSystemSource } from '../repository/file-system-source.ts';
 import { diffConfigs, modelServerConfigFromObject, type ModelConfig, type ModelServerConfig } from './config/model-server-config.ts';
@@ -316,9 +317,10 @@ export class ModelLifecycle implements ModelRepositoryApi {
     const runtime = await this.pickRuntime(config?.platform, version.path);
     this.detectedPlatforms.set(name, runtime.platform);
     const loaded = await runtime.load({ modelName: name, version: version.version, path: version.path, signal });
-    if (!this.options.decorate) return loaded;
+    if (!this.options.decorate) return withOutputCheck(loaded);
     try {
-      return await this.options.decorate(loaded, name, version.version, version.path);
+      // The check wraps the decorated version, so batch assembly and row splitting are checked too.
+      return withOutputCheck(await this.options.decorate(loaded, name, version.version, version.path));
     } catch (err) {
       await loaded.close();
       throw err;

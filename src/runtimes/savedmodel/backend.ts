@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installKernelGuards, poisonActiveBackend } from './kernel-guards.ts';
 
 /** A tfjs backend name inferd can run on. */
 export type BackendName = 'wasm' | 'cpu';
@@ -33,7 +34,11 @@ export function initBackend(preferred: BackendName = 'wasm'): Promise<BackendNam
       };
       try {
         setWasmPaths(wasmDirectory());
-        if (await tf.setBackend('wasm')) return 'wasm';
+        installKernelGuards('wasm');
+        if (await tf.setBackend('wasm')) {
+          poisonActiveBackend();
+          return 'wasm';
+        }
       } catch {
         // fall through to cpu
       } finally {
@@ -45,6 +50,7 @@ export function initBackend(preferred: BackendName = 'wasm'): Promise<BackendNam
         }
       }
     }
+    installKernelGuards('cpu');
     await tf.setBackend('cpu');
     return 'cpu';
   })();

@@ -14,6 +14,7 @@ import { initBackend, type BackendName } from './backend.ts';
 import { TensorBundle } from './bundle.ts';
 import { flattenMetaGraph, type FlatModel } from './flatten.ts';
 import { GraphRunner } from './graph-runner.ts';
+import { firstRestoredVariable } from './restore-keys.ts';
 import { DEFAULT_TAGS, hasSavedModel, readSavedModel, selectMetaGraph, signaturesOf } from './reader.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -38,6 +39,13 @@ export function prepareSavedModel(dir: string, tags: readonly string[] = DEFAULT
   const metaGraph = selectMetaGraph(readSavedModel(dir), tags);
   const prefix = path.join(dir, 'variables', 'variables');
   const bundle = fs.existsSync(`${prefix}.index`) ? TensorBundle.open(prefix) : undefined;
+  if (!bundle) {
+    // A version that cannot restore its variables must not load (and replace a healthy one): issue 9 D4.
+    const key = firstRestoredVariable(metaGraph);
+    if (key !== undefined) {
+      throw InferdError.failedPrecondition(`The SavedModel at ${dir} restores variables (e.g. checkpoint key ${key}) but has no variables bundle (${prefix}.index)`);
+    }
+  }
   const flat = flattenMetaGraph(metaGraph, bundle, dir);
   return { metadata: { signatures: signaturesOf(metaGraph) }, flat };
 }

@@ -15,14 +15,16 @@ import { DEFAULT_MAX_TENSOR_BYTES } from '../core/limits.ts';
 import { batchingDecorator } from '../server/batching.ts';
 import { type BatchingParameters, defaultBatchingParameters, loadBatchingParameters } from '../server/config/batching-parameters.ts';
 import { parseErrorDetail } from '../server/config/config-file.ts';
-import { loadModelServerConfig } from '../server/config/model-server-config.ts';
+import { loadModelServerConfig, type ModelServerConfig } from '../server/config/model-server-config.ts';
 import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
+import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
+import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
-export interface ServeFlags {
+export interface ServeFlags extends SecurityFlags {
   port: number;
   rest_api_port: number;
   host: string;
@@ -96,6 +98,7 @@ export function serveCommand(): Command {
     .option('--batching_parameters_file <path>', 'BatchingParameters (text format); needs --enable_batching')
     .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
+  addSecurityOptions(cmd);
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility with tensorflow_model_server; no effect in inferd'));
   cmd.action(async (flags: ServeFlags) => {
     await serve(flags);
@@ -122,6 +125,15 @@ export function modelsFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): Serv
 export async function serve(flags: ServeFlags): Promise<void> {
   const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
   if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
+  // Security files first: a bad certificate or tokens file fails start-up before any model loads.
+  let security: SecuritySetup;
+  try {
+    security = await setupSecurity(flags, log);
+  } catch (err) {
+    const detail = parseErrorDetail(err);
+    if (detail) process.stderr.write(`${detail}\n`);
+    fail(err instanceof InferdError ? err.toString() : (err as Error).message);
+  }
   let models: ServedModel[];
   const configText = flags.model_config_file ? await readFile(flags.model_config_file, 'utf8').catch(() => undefined) : undefined;
   try {
@@ -177,35 +189,48 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const transports: { name: string; close: () => Promise<void> }[] = [];
   let rest: RestServer | undefined;
+  const restHost = flags.rest_api_host ?? flags.host;
+  const grpcHost = flags.grpc_host ?? flags.host;
+  const onDenied = (denied: object) => log.warn(denied, 'request refused');
+  const roots = security.allowedModelRoots;
   if (flags.rest_api_port !== 0) {
     rest = await startRestServer(server, {
-      host: flags.host,
+      host: restHost,
+      ...(security.restTls ? { tls: security.restTls } : {}),
+      security: { ...(security.access ? { access: security.access } : {}), onDenied },
       port: flags.rest_api_port,
       timeoutMs: flags.rest_api_timeout_in_ms,
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
       readiness: server,
       ...(flags.enable_model_management
-        ? { plugins: [managementPlugin(server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })] }
+        ? { plugins: [managementPlugin(roots ? restrictModelRoots(server, roots) : server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })] }
         : {}),
     });
     transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
-    log.info({ port: rest.port }, `Exporting HTTP/REST API at:${flags.host}:${rest.port} ...`);
+    const restServer = rest;
+    security.onRestTls((tls) => restServer.setTls(tls));
+    log.info({ port: rest.port, tls: security.restTls !== undefined }, `Exporting HTTP/REST API at:${restHost}:${rest.port} ...`);
   }
   let grpc: GrpcServer | undefined;
   if (flags.port !== 0 || flags.grpc_socket_path) {
     try {
       grpc = await startGrpcServer(server, {
-        host: flags.host,
+        host: grpcHost,
         port: flags.port,
+        ...(security.grpcTls ? { tls: security.grpcTls } : {}),
+        ...(security.access ? { access: security.access, onDenied } : {}),
         ...(flags.grpc_socket_path ? { socketPath: flags.grpc_socket_path } : {}),
         enableHealthCheck: flags.enable_grpc_healthcheck_service,
         allModelsAvailable: () => server.isReady(),
         tensorContent: flags.enable_serialization_as_tensor_content,
-        reloadConfig: async (config) => {
-          log.info({ models: config.models.map((m) => m.name) }, 'HandleReloadConfigRequest: applying a new ModelServerConfig');
-          await server.reloadConfig(config);
-        },
+        ...(flags.enable_reload_config_rpc ? {
+          reloadConfig: async (config: ModelServerConfig) => {
+            if (roots) checkModelRoots(config.models, roots, server.currentConfig());
+            log.info({ models: config.models.map((m) => m.name) }, 'HandleReloadConfigRequest: applying a new ModelServerConfig');
+            await server.reloadConfig(config);
+          },
+        } : {}),
         ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
       });
     } catch (err) {
@@ -214,7 +239,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
       fail((err as Error).message);
     }
     transports.push({ name: 'gRPC', close: () => grpc?.close() ?? Promise.resolve() });
-    log.info({ port: grpc.port }, `Running gRPC ModelServer at ${flags.host}:${grpc.port} ...`);
+    const grpcServer = grpc;
+    security.onGrpcTls((tls) => grpcServer.setTls(tls));
+    log.info({ port: grpc.port, tls: security.grpcTls !== undefined }, `Running gRPC ModelServer at ${grpcHost}:${grpc.port} ...`);
   }
   // Machine-readable line for scripts and tests: which ports are open.
   process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0 })}\n`);
@@ -239,6 +266,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     server.startDraining(); // readiness answers 503 / NOT_SERVING from now on (observe: health)
     // Stop polling now; a reload in progress ends when server.close() aborts its loads.
     void watcher?.close();
+    security.close();
     for (const t of transports) await t.close().catch(() => undefined);
     await server.close();
     process.exit(0);

@@ -348,7 +348,7 @@ export class ModelLifecycle implements ModelRepositoryApi {
  * A ModelConfig from the operator API's `parameters.config` (a JSON string or object in TF Serving's ModelConfig
  * proto JSON form). The name defaults to `name`; a different one is INVALID_ARGUMENT, as is anything invalid.
  */
-function modelConfigFromOperator(name: string, config: unknown): ModelConfig {
+export function modelConfigFromOperator(name: string, config: unknown): ModelConfig {
   let value = config;
   if (typeof value === 'string') {
     try {

@@ -18,7 +18,9 @@ import { modelServiceHandlers, type ReloadConfigCallback } from './model-service
 import { readPredictRequest } from './predict-wire.ts';
 import { predictionHandlers } from './prediction-service.ts';
 import { PROTO_ROOT, SERVICE_PROTO_FILES, protoTypes } from './protos.ts';
+import { authInterceptor, RotatingServerCredentials, type DeniedCall, type GrpcTlsOptions } from './security.ts';
 import { unary, type UnaryImpl } from './unary.ts';
+import type { AccessCheck } from '../../server/security/tokens.ts';
 
 /** Options of startGrpcServer; each default is beside its field. */
 export interface GrpcServerOptions {
@@ -40,12 +42,20 @@ export interface GrpcServerOptions {
   readonly enableReflection?: boolean;
   /** Applies HandleReloadConfigRequest; absent → that RPC answers UNIMPLEMENTED. */
   readonly reloadConfig?: ReloadConfigCallback;
+  /** Serve TLS (`--ssl_config_file`) on the TCP port and the socket. Default: insecure, as TF Serving without the flag. */
+  readonly tls?: GrpcTlsOptions;
+  /** Authenticate every call (security.ts); absent = authentication off. */
+  readonly access?: AccessCheck;
+  /** Called for every call refused by `access` (logging). */
+  readonly onDenied?: (denied: DeniedCall) => void;
 }
 
 /** A running gRPC server. */
 export interface GrpcServer {
   /** The bound TCP port (useful with port 0). */
   readonly port: number;
+  /** Replace the TLS key and certificates for new connections (rotation); a no-op without TLS. */
+  setTls(tls: GrpcTlsOptions): void;
   /** Stop accepting calls, end health watches, wait for in-flight calls (force after `graceMs`, default 5000). Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
@@ -121,9 +131,9 @@ function address(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function bind(server: Server, addr: string): Promise<number> {
+function bind(server: Server, addr: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(addr, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(addr, credentials, (err, port) => {
       if (err) reject(InferdError.unavailable(`Failed to bind gRPC server to ${addr}: ${err.message}`));
       else resolve(port);
     });
@@ -135,7 +145,12 @@ let reflectionPackage: protoLoader.PackageDefinition | undefined;
 /** Start the gRPC server over a facade. Resolves once bound. */
 export async function startGrpcServer(api: ServingApi, options: GrpcServerOptions = {}): Promise<GrpcServer> {
   const types = protoTypes();
-  const server = new Server({ ...DEFAULT_CHANNEL_OPTIONS, ...options.channelArguments });
+  const server = new Server({
+    ...DEFAULT_CHANNEL_OPTIONS, ...options.channelArguments,
+    ...(options.access ? { interceptors: [authInterceptor(options.access, options.onDenied)] } : {}),
+  });
+  const tlsCredentials = options.tls ? new RotatingServerCredentials(options.tls) : undefined;
+  const credentials = tlsCredentials ?? ServerCredentials.createInsecure();
   server.addService(
     serviceDefinition(types.root, 'tensorflow.serving.PredictionService', {
       Predict: (bytes) => readPredictRequest(bytes, types.ModelSpec),
@@ -160,8 +175,8 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
   }
   let port: number;
   try {
-    port = await bind(server, address(options.host ?? '0.0.0.0', options.port ?? 8500));
-    if (options.socketPath) await bind(server, `unix:${options.socketPath}`);
+    port = await bind(server, address(options.host ?? '0.0.0.0', options.port ?? 8500), credentials);
+    if (options.socketPath) await bind(server, `unix:${options.socketPath}`, credentials);
   } catch (err) {
     server.forceShutdown();
     throw err;
@@ -169,6 +184,9 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
   let closing: Promise<void> | undefined;
   return {
     port,
+    setTls(tls) {
+      tlsCredentials?.update(tls);
+    },
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
         health?.close();

@@ -31,7 +31,9 @@ export function managementPlugin(api: ModelRepositoryApi, options: ManagementOpt
         return send(reply, httpStatus(error.code), { error: error.message });
       }
     };
-    app.post('/v2/repository/index', guarded(async (req) => {
+    // Scope `admin`: state-changing (api/rest/security.ts refuses non-JSON and cross-origin requests to them).
+    const admin = { config: { scope: 'admin' as const } };
+    app.post('/v2/repository/index', admin, guarded(async (req) => {
       const body = jsonBody(req);
       const ready = body.ready;
       if (ready !== undefined && typeof ready !== 'boolean') throw InferdError.invalidArgument('"ready" must be a boolean');
@@ -39,7 +41,7 @@ export function managementPlugin(api: ModelRepositoryApi, options: ManagementOpt
         .filter((row) => ready !== true || row.state === 'READY')
         .map((row) => ({ name: row.name, ...(row.version !== undefined ? { version: String(row.version) } : {}), state: row.state, reason: row.reason }));
     }));
-    app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', guarded(async (req) => {
+    app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', admin, guarded(async (req) => {
       const name = (req.params as { model: string }).model;
       const parameters = parametersOf(jsonBody(req));
       for (const key of Object.keys(parameters)) {
@@ -49,7 +51,7 @@ export function managementPlugin(api: ModelRepositoryApi, options: ManagementOpt
       options.onChange?.('load', name);
       return {};
     }));
-    app.post<{ Params: { model: string } }>('/v2/repository/models/:model/unload', guarded(async (req) => {
+    app.post<{ Params: { model: string } }>('/v2/repository/models/:model/unload', admin, guarded(async (req) => {
       const name = (req.params as { model: string }).model;
       parametersOf(jsonBody(req));
       await api.unloadModel(name);

@@ -2,6 +2,7 @@
  * The REST transport: TensorFlow Serving's /v1 API on fastify. It parses, validates, calls the ServingApi facade
  * and maps errors (status-codes.ts); nothing else. Every request gets a JSON answer: `{"error": "..."}` on failure.
  */
+import type { Server as TlsServer } from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../../core/errors.ts';
@@ -14,6 +15,7 @@ import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } f
 import { encodePredictResponse } from './json/predict-response.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
+import { registerSecurityHook, type RestSecurityOptions } from './security.ts';
 import { httpStatusOf } from './status-codes.ts';
 
 /** Options of the REST server. */
@@ -32,12 +34,28 @@ export interface RestServerOptions {
   readonly readiness?: ReadinessApi;
   /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
+  /** Authentication and the state-changing-route rules (security.ts), applied to every route. Default: no authentication. */
+  readonly security?: RestSecurityOptions;
+  /** Serve HTTPS (HTTP/1.1) with this key and certificate (`--rest_api_ssl_config_file`). Default: plain HTTP. */
+  readonly tls?: RestTlsOptions;
+}
+
+/** TLS settings of the REST port: PEM text, as node:tls takes it. */
+export interface RestTlsOptions {
+  readonly key: string;
+  readonly cert: string;
+  /** CAs that sign accepted client certificates; undefined = the system's roots. */
+  readonly ca?: string;
+  /** Require a client certificate signed by `ca` (mutual TLS); the handshake fails without one. */
+  readonly clientVerify: boolean;
 }
 
 /** A running REST server. */
 export interface RestServer {
   readonly port: number;
   readonly app: FastifyInstance;
+  /** Replace the TLS key and certificates for new connections (rotation); a no-op on a plain HTTP server. */
+  setTls(tls: RestTlsOptions): void;
   close(): Promise<void>;
 }
 
@@ -46,7 +64,11 @@ const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 /** Build the fastify app (not listening); `inject` works on it for in-process tests. */
 export async function buildRestApp(api: ServingApi, options: Omit<RestServerOptions, 'port' | 'host'> = {}): Promise<FastifyInstance> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const app = Fastify({ bodyLimit: maxBody, logger: false, forceCloseConnections: true, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: maxBody, logger: false, forceCloseConnections: true, return503OnClosing: true,
+    ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
+  }) as unknown as FastifyInstance;
+  registerSecurityHook(app, options.security ?? {});
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -107,7 +129,19 @@ export async function startRestServer(api: ServingApi, options: RestServerOption
   await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  return { port, app, close: () => app.close() };
+  return {
+    port,
+    app,
+    setTls: (tls) => {
+      if (options.tls) (app.server as unknown as TlsServer).setSecureContext(tlsServerOptions(tls));
+    },
+    close: () => app.close(),
+  };
+}
+
+/** node:tls server options for a RestTlsOptions (HTTP/1.1; client certificates checked in the handshake). */
+function tlsServerOptions(tls: RestTlsOptions): { key: string; cert: string; ca?: string; requestCert: boolean; rejectUnauthorized: boolean } {
+  return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.clientVerify, rejectUnauthorized: tls.clientVerify };
 }
 
 async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Uint8Array, signal: AbortSignal): Promise<string> {

@@ -42,10 +42,10 @@ function promisify(client: grpc.Client, name: string): Unary {
     });
 }
 
-/** Connect to `127.0.0.1:<port>` (or a `unix:` address). */
-export function connect(target: number | string): TestClients {
+/** Connect to `127.0.0.1:<port>` (or a `unix:` address); plaintext unless `credentials` are given (TLS, tokens). */
+export function connect(target: number | string, credentials?: grpc.ChannelCredentials): TestClients {
   const address = typeof target === 'number' ? `127.0.0.1:${target}` : target;
-  const creds = grpc.credentials.createInsecure();
+  const creds = credentials ?? grpc.credentials.createInsecure();
   const opts = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
   const p = new pkg.tensorflow.serving.PredictionService(address, creds, opts) as grpc.Client;
   const m = new pkg.tensorflow.serving.ModelService(address, creds, opts) as grpc.Client;

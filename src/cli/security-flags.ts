@@ -10,7 +10,7 @@ import { loadSslConfig, type TlsMaterial } from '../server/config/ssl-config.ts'
 import { parseAllowedRoots } from '../server/security/model-roots.ts';
 import { loadTokens, TokenAuthenticator } from '../server/security/tokens.ts';
 import { WatchedFiles } from '../server/security/watched-files.ts';
-import { boolFlag, intFlag } from './flags.ts';
+import { boolFlag, intFlag, portFlag } from './flags.ts';
 
 /** The parsed security flags (names as on the command line). */
 export interface SecurityFlags {
@@ -23,6 +23,8 @@ export interface SecurityFlags {
   grpc_host?: string;
   enable_reload_config_rpc: boolean;
   allowed_model_roots?: string;
+  model_management_port: number;
+  model_management_host: string;
 }
 
 /** Register the security flags on `serve`. */
@@ -36,6 +38,8 @@ export function addSecurityOptions(cmd: Command): Command {
     .option('--rest_api_host <address>', 'interface to bind the REST port to (default: --host)')
     .option('--grpc_host <address>', 'interface to bind the gRPC port to (default: --host)')
     .option('--enable_reload_config_rpc [bool]', 'serve ModelService.HandleReloadConfigRequest (TF Serving always does); false → UNIMPLEMENTED', boolFlag, true)
+    .option('--model_management_port <port>', 'with --enable_model_management: serve the repository API on this port instead of the REST port; 0 = on the REST port', portFlag, 0)
+    .option('--model_management_host <address>', 'interface to bind --model_management_port to', '127.0.0.1')
     .option('--allowed_model_roots <paths>', 'comma-separated absolute paths (or URI prefixes) that the reload RPC and the repository API may load models from (default: anywhere)');
 }
 
@@ -45,7 +49,7 @@ export interface SecuritySetup {
   readonly grpcTls?: TlsMaterial;
   readonly access?: TokenAuthenticator;
   readonly allowedModelRoots?: readonly string[];
-  /** Route rotated REST certificates here once the REST server runs. */
+  /** Route rotated REST certificates here once a REST server (the REST port, the management port) runs. */
   onRestTls(apply: (tls: TlsMaterial) => void): void;
   /** Route rotated gRPC certificates here once the gRPC server runs. */
   onGrpcTls(apply: (tls: TlsMaterial) => void): void;
@@ -56,7 +60,7 @@ export interface SecuritySetup {
 export async function setupSecurity(flags: SecurityFlags, log: Logger): Promise<SecuritySetup> {
   const poll = flags.security_files_poll_wait_seconds;
   const watchers: { close(): void }[] = [];
-  const appliers: { rest?: (tls: TlsMaterial) => void; grpc?: (tls: TlsMaterial) => void } = {};
+  const appliers: Record<'rest' | 'grpc', ((tls: TlsMaterial) => void)[]> = { rest: [], grpc: [] };
   const closeAll = () => {
     for (const w of watchers) w.close();
   };
@@ -70,7 +74,7 @@ export async function setupSecurity(flags: SecurityFlags, log: Logger): Promise<
         pollWaitSeconds: poll,
         onChange: (tls) => {
           if (tls.clientVerify !== watched.value.clientVerify) log.warn({ file }, 'client_verify changed: it takes effect after a restart; the new certificates are in force');
-          appliers[port]?.(tls);
+          for (const apply of appliers[port]) apply(tls);
           log.info({ file }, `${port === 'rest' ? 'REST' : 'gRPC'} TLS certificates reloaded`);
         },
         onError: (error) => log.error({ file, error: error.message }, `keeping the previous ${port === 'rest' ? 'REST' : 'gRPC'} TLS certificates: ${error.message}`),
@@ -103,10 +107,10 @@ export async function setupSecurity(flags: SecurityFlags, log: Logger): Promise<
       ...(access ? { access } : {}),
       ...(allowedModelRoots ? { allowedModelRoots } : {}),
       onRestTls: (apply) => {
-        appliers.rest = apply;
+        appliers.rest.push(apply);
       },
       onGrpcTls: (apply) => {
-        appliers.grpc = apply;
+        appliers.grpc.push(apply);
       },
       close: closeAll,
     };

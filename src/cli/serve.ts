@@ -125,6 +125,7 @@ export function modelsFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): Serv
 export async function serve(flags: ServeFlags): Promise<void> {
   const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
   if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
+  if (flags.model_management_port !== 0 && !flags.enable_model_management) fail('INVALID_ARGUMENT: --model_management_port requires --enable_model_management');
   // Security files first: a bad certificate or tokens file fails start-up before any model loads.
   let security: SecuritySetup;
   try {
@@ -193,24 +194,38 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const grpcHost = flags.grpc_host ?? flags.host;
   const onDenied = (denied: object) => log.warn(denied, 'request refused');
   const roots = security.allowedModelRoots;
+  const management = flags.enable_model_management
+    ? managementPlugin(roots ? restrictModelRoots(server, roots) : server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })
+    : undefined;
+  const restSecurity = { ...(security.access ? { access: security.access } : {}), onDenied };
   if (flags.rest_api_port !== 0) {
     rest = await startRestServer(server, {
       host: restHost,
       ...(security.restTls ? { tls: security.restTls } : {}),
-      security: { ...(security.access ? { access: security.access } : {}), onDenied },
+      security: restSecurity,
       port: flags.rest_api_port,
       timeoutMs: flags.rest_api_timeout_in_ms,
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
       readiness: server,
-      ...(flags.enable_model_management
-        ? { plugins: [managementPlugin(roots ? restrictModelRoots(server, roots) : server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })] }
-        : {}),
+      ...(management && flags.model_management_port === 0 ? { plugins: [management] } : {}),
     });
     transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
     const restServer = rest;
     security.onRestTls((tls) => restServer.setTls(tls));
     log.info({ port: rest.port, tls: security.restTls !== undefined }, `Exporting HTTP/REST API at:${restHost}:${rest.port} ...`);
+  }
+  let managementPort = 0;
+  if (management && flags.model_management_port !== 0) {
+    // The repository API on its own port (loopback by default), with the REST port's TLS and tokens.
+    const mgmt = await startRestServer(server, {
+      host: flags.model_management_host, port: flags.model_management_port, servingRoutes: false, plugins: [management],
+      security: restSecurity, ...(security.restTls ? { tls: security.restTls } : {}),
+    });
+    managementPort = mgmt.port;
+    transports.push({ name: 'management', close: () => mgmt.close() });
+    security.onRestTls((tls) => mgmt.setTls(tls));
+    log.info({ port: mgmt.port }, `Serving the model management API at ${flags.model_management_host}:${mgmt.port} ...`);
   }
   let grpc: GrpcServer | undefined;
   if (flags.port !== 0 || flags.grpc_socket_path) {
@@ -244,7 +259,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     log.info({ port: grpc.port, tls: security.grpcTls !== undefined }, `Running gRPC ModelServer at ${grpcHost}:${grpc.port} ...`);
   }
   // Machine-readable line for scripts and tests: which ports are open.
-  process.stdout.write(`${JSON.stringify({ event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0 })}\n`);
+  process.stdout.write(`${JSON.stringify({
+    event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0, ...(managementPort ? { model_management_port: managementPort } : {}),
+  })}\n`);
   const watcher = flags.model_config_file && flags.model_config_file_poll_wait_seconds > 0
     ? ConfigFileWatcher.start({
       path: flags.model_config_file,

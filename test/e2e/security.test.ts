@@ -13,7 +13,7 @@ import { connect, expectError, floatTensor, floatsOf, type TestClients } from '.
 import { makeTestPki, OPENSSL_MISSING, sslConfigText, type TestPki } from '../support/certs.ts';
 import { httpsRequest } from '../support/https.ts';
 import { halfPlusTwo } from '../support/models.ts';
-import { runInferd, startServer, type RunningServer } from '../support/serve.ts';
+import { freePort, runInferd, startServer, type RunningServer } from '../support/serve.ts';
 
 const PREDICT_TOKEN = 'predict-token-0123456789';
 const ADMIN_TOKEN = 'admin-token-0123456789ab';
@@ -189,11 +189,12 @@ describe('TLS, mutual TLS and tokens on both ports', { skip: OPENSSL_MISSING }, 
   });
 });
 
-describe('REST mutual TLS, gRPC TLS without client certificates, reload RPC off', { skip: OPENSSL_MISSING }, () => {
+describe('REST mutual TLS, gRPC TLS without client certificates, reload RPC off, management on its own port', { skip: OPENSSL_MISSING }, () => {
   let dir: string;
   let pki: TestPki;
   let server: RunningServer;
   let c: TestClients | undefined;
+  let managementPort: number;
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-mtls-'));
@@ -201,8 +202,10 @@ describe('REST mutual TLS, gRPC TLS without client certificates, reload RPC off'
     await halfPlusTwo(path.join(dir, 'hpt', '1'));
     await writeFile(path.join(dir, 'rest.config'), sslConfigText(pki.server, { ca: pki.ca.cert, clientVerify: true }));
     await writeFile(path.join(dir, 'grpc.config'), sslConfigText(pki.server));
+    managementPort = await freePort();
     server = await startServer([
       '--model_name=hpt', `--model_base_path=${path.join(dir, 'hpt')}`, '--enable_reload_config_rpc=false',
+      '--enable_model_management', `--model_management_port=${managementPort}`,
       `--ssl_config_file=${path.join(dir, 'grpc.config')}`, `--rest_api_ssl_config_file=${path.join(dir, 'rest.config')}`,
     ]);
   });
@@ -225,6 +228,19 @@ describe('REST mutual TLS, gRPC TLS without client certificates, reload RPC off'
     c = tlsClient(server.grpcPort, pki);
     assert.deepEqual(floatsOf((await c.prediction.Predict(predictRequest)).outputs.y), [3]);
     await expectError(c.model.HandleReloadConfigRequest({ config: { model_config_list: { config: [] } } }), grpc.status.UNIMPLEMENTED);
+  });
+
+  it('the repository API is on the management port only (loopback, same TLS), and /v1 is not there', async () => {
+    const mtls = { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key };
+    const index = (port: number) => httpsRequest(`https://127.0.0.1:${port}/v2/repository/index`, {
+      ...mtls, method: 'POST', body: '{}', headers: { 'content-type': 'application/json' },
+    });
+    const res = await index(managementPort);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(JSON.parse(res.text), [{ name: 'hpt', version: '1', state: 'READY', reason: '' }]);
+    assert.equal((await index(server.restPort)).status, 404);
+    assert.equal((await httpsRequest(`https://127.0.0.1:${managementPort}/v1/models/hpt`, mtls)).status, 404);
+    await assert.rejects(httpsRequest(`https://127.0.0.1:${managementPort}/v2/repository/index`, { ca: pki.ca.cert }), 'mutual TLS there too');
   });
 });
 

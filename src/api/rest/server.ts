@@ -38,6 +38,8 @@ export interface RestServerOptions {
   readonly security?: RestSecurityOptions;
   /** Serve HTTPS (HTTP/1.1) with this key and certificate (`--rest_api_ssl_config_file`). Default: plain HTTP. */
   readonly tls?: RestTlsOptions;
+  /** Serve TF Serving's /v1 routes. Default true; false for a port that serves only `plugins` (the management port). */
+  readonly servingRoutes?: boolean;
 }
 
 /** TLS settings of the REST port: PEM text, as node:tls takes it. */
@@ -116,8 +118,10 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
     }
     return reply;
   };
-  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/v1/*', handler });
-  app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/V1/*', handler });
+  if (options.servingRoutes ?? true) {
+    app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/v1/*', handler });
+    app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/V1/*', handler });
+  }
   if (options.readiness) registerHealthRoutes(app, options.readiness);
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;

@@ -45,6 +45,8 @@ export interface ServeFlags extends SecurityFlags {
   num_load_threads: number;
   saved_model_tags: string;
   tensorflow_intra_op_parallelism: number;
+  tensorflow_inter_op_parallelism: number;
+  rest_api_num_threads?: number;
   allow_unavailable_models_at_startup: boolean;
   log_level: string;
   grpc_socket_path?: string;
@@ -59,8 +61,8 @@ export interface ServeFlags extends SecurityFlags {
 
 /** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
 export const IGNORED_FLAGS = [
-  'rest_api_num_threads', 'grpc_max_threads', 'enable_profiler', 'flush_filesystem_caches', 'num_unload_threads',
-  'tensorflow_session_parallelism', 'tensorflow_inter_op_parallelism', 'per_process_gpu_memory_fraction',
+  'grpc_max_threads', 'enable_profiler', 'flush_filesystem_caches', 'num_unload_threads',
+  'tensorflow_session_parallelism', 'per_process_gpu_memory_fraction',
   'remove_unused_fields_from_bundle_metagraph', 'xla_cpu_compilation_enabled', 'enable_model_warmup',
 ] as const;
 
@@ -88,7 +90,9 @@ export function serveCommand(): Command {
     .option('--num_load_threads <n>', 'versions loaded at once; 0 = 1', intFlag(0), 0)
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
     .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default: CPU cores)', intFlag(0))
-    .option('--tensorflow_intra_op_parallelism <n>', 'threads per runtime session; 0 = 1 per session', intFlag(0), 0)
+    .option('--tensorflow_intra_op_parallelism <n>', 'threads one operator may use in a runtime session (ONNX intra-op pool); 0 = 1 per session', intFlag(0), 0)
+    .option('--tensorflow_inter_op_parallelism <n>', 'threads running independent operators of one ONNX session at once; 0 or 1 = sequential', intFlag(0), 0)
+    .option('--rest_api_num_threads <n>', 'threads parsing large REST bodies and encoding large answers off the event loop; 0 = none (default: CPU cores)', intFlag(0))
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
     .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')
     .option('--grpc_channel_arguments <k=v,...>', 'gRPC channel arguments, e.g. grpc.max_concurrent_streams=100')
@@ -172,6 +176,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     loadConcurrency: Math.max(1, flags.num_load_threads),
     runtime: {
       intraOpThreads: Math.max(1, flags.tensorflow_intra_op_parallelism),
+      interOpThreads: Math.max(1, flags.tensorflow_inter_op_parallelism),
       savedModelTags: flags.saved_model_tags.split(',').map((t) => t.trim()).filter(Boolean),
       ...(flags.saved_model_workers !== undefined ? { savedModelWorkers: flags.saved_model_workers } : {}),
     },
@@ -205,6 +210,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       security: restSecurity,
       port: flags.rest_api_port,
       timeoutMs: flags.rest_api_timeout_in_ms,
+      ...(flags.rest_api_num_threads !== undefined ? { numThreads: flags.rest_api_num_threads } : {}),
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
       readiness: server,

@@ -13,6 +13,8 @@ import { ModelServer, type ModelServerOptions } from './model-server.ts';
 export interface RuntimeOptions {
   /** Threads per ONNX session for one operator. Default 1 (parallelism comes from concurrent requests). */
   readonly intraOpThreads?: number;
+  /** Threads per ONNX session running independent operators at once; > 1 selects parallel execution. Default 1. */
+  readonly interOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
   readonly savedModelTags?: readonly string[];
   /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default = CPU cores. */
@@ -22,7 +24,12 @@ export interface RuntimeOptions {
 /** Create the runtimes inferd ships, in detection order. */
 export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runtime[]> {
   const runtimes: Runtime[] = [];
-  runtimes.push(await OnnxRuntime.create({ intraOpNumThreads: options.intraOpThreads ?? 1 }));
+  const interOp = options.interOpThreads ?? 1;
+  runtimes.push(await OnnxRuntime.create({
+    intraOpNumThreads: options.intraOpThreads ?? 1,
+    interOpNumThreads: interOp,
+    executionMode: interOp > 1 ? 'parallel' : 'sequential',
+  }));
   runtimes.push(
     await SavedModelRuntime.create({
       tags: options.savedModelTags ?? ['serve'],

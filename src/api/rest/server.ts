@@ -3,6 +3,7 @@
  * and maps errors (status-codes.ts); nothing else. Every request gets a JSON answer: `{"error": "..."}` on failure.
  */
 import type { Server as TlsServer } from 'node:tls';
+import { availableParallelism } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../../core/errors.ts';
@@ -11,8 +12,9 @@ import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
 import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
 import { encodeClassifyResponse, encodeRegressResponse } from './json/example-response.ts';
+import { CodecThreads } from './json/json-threads.ts';
 import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } from './json/predict-request.ts';
-import { encodePredictResponse } from './json/predict-response.ts';
+import { encodePredictResponse, orderOutputs } from './json/predict-response.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
 import { registerSecurityHook, type RestSecurityOptions } from './security.ts';
@@ -32,6 +34,11 @@ export interface RestServerOptions {
   readonly enableCors?: boolean;
   /** Serve /v2/health/live, /v2/health/ready and /v2/models/{m}[/versions/{v}]/ready from this (health.ts). Default none. */
   readonly readiness?: ReadinessApi;
+  /**
+   * Worker threads for parsing large bodies and encoding large answers (`--rest_api_num_threads`); 0 keeps all
+   * codec work on the event loop. Default: the number of CPUs. Started on first use.
+   */
+  readonly numThreads?: number;
   /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
   /** Authentication and the state-changing-route rules (security.ts), applied to every route. Default: no authentication. */
@@ -71,6 +78,8 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
     ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
   }) as unknown as FastifyInstance;
   registerSecurityHook(app, options.security ?? {});
+  const codec = new CodecThreads({ threads: options.numThreads ?? availableParallelism() });
+  app.addHook('onClose', () => codec.close());
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -111,7 +120,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
     try {
       const r = routeV1(req.method, req.url);
       const body = readBody(req, maxBody);
-      const payload = await dispatch(api, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000));
+      const payload = await dispatch(api, codec, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000));
       reply.code(200).type('application/json').send(payload);
     } catch (err) {
       return sendError(reply, err);
@@ -148,7 +157,13 @@ function tlsServerOptions(tls: RestTlsOptions): { key: string; cert: string; ca?
   return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.clientVerify, rejectUnauthorized: tls.clientVerify };
 }
 
-async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Uint8Array, signal: AbortSignal): Promise<string> {
+async function dispatch(
+  api: ServingApi,
+  codec: CodecThreads,
+  r: ReturnType<typeof routeV1>,
+  body: Uint8Array,
+  signal: AbortSignal,
+): Promise<string | Uint8Array> {
   switch (r.kind) {
     case 'status':
       return encodeStatus(api.status(r.model, r.version));
@@ -159,7 +174,10 @@ async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Ui
     case 'predict': {
       // One decoder (json/predict-request.ts): the body's tape is parsed before lookup (TF Serving's error order)
       // and turned into tensors once the signature is known; nothing of it is kept across the runtime call.
-      let parsed: ParsedPredictRequest | undefined = parsePredictRequest(body);
+      // Large bodies are parsed on a codec thread (json/json-threads.ts), racing the deadline.
+      let parsed: ParsedPredictRequest | undefined = parsePredictRequest(
+        codec.parsesOffThread(body.length) ? await codec.parse(body, signal) : body,
+      );
       const { format, signatureName } = parsed;
       const result = await api.predict({
         spec: { name: r.model, ...versionOf(r), ...(signatureName !== undefined ? { signatureName } : {}) },
@@ -172,7 +190,8 @@ async function dispatch(api: ServingApi, r: ReturnType<typeof routeV1>, body: Ui
         dialect: 'rest',
       });
       parsed = undefined;
-      return encodePredictResponse(format, result.outputs, result.signature);
+      if (!codec.encodesOffThread(result.outputs)) return encodePredictResponse(format, result.outputs, result.signature);
+      return codec.encode(format, orderOutputs(result.outputs, result.signature), signal);
     }
     case 'classify':
     case 'regress': {

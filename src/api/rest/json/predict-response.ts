@@ -77,6 +77,13 @@ function orderedNames(outputs: Readonly<Record<string, Tensor>>, signature?: Sig
   return names.sort((a, b) => rank(a) - rank(b));
 }
 
+/** `outputs` re-keyed in the order encodePredictResponse writes them (for encoding elsewhere without the signature). */
+export function orderOutputs(outputs: Readonly<Record<string, Tensor>>, signature?: Signature): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const name of orderedNames(outputs, signature)) out[name] = outputs[name]!;
+  return out;
+}
+
 function rowFormat(names: readonly string[], outputs: Readonly<Record<string, Tensor>>): string {
   let batch = -1;
   for (const name of names) {

@@ -75,3 +75,17 @@ export function writeMatMul(dir: string, k: number, n: number): void {
     signatures: { serving_default: { inputs: { x: { name: 'x:0', dtype: F, shape: [-1, k] } }, outputs: { y: { name: 'y:0', dtype: F, shape: [-1, n] } } } },
   });
 }
+
+/** y = x + c for an integer dtype (DT_INT32 or DT_INT64), any shape. */
+export function writeAddInteger(dir: string, dtype: 'int32' | 'int64', c: number): void {
+  const tf = dtype === 'int32' ? 'DT_INT32' : 'DT_INT64';
+  const value: Tensor = dtype === 'int32' ? { dtype, shape: [], data: new Int32Array([c]) } : { dtype, shape: [], data: new BigInt64Array([BigInt(c)]) };
+  writeSavedModel(dir, {
+    nodes: [
+      { name: 'x', op: 'Placeholder', attr: { dtype: attr.type(tf), shape: attr.shape(null) } },
+      constNode('c', value),
+      { name: 'y', op: 'AddV2', input: ['x', 'c'], attr: { T: attr.type(tf) } },
+    ],
+    signatures: { serving_default: { inputs: { x: { name: 'x:0', dtype: tf, shape: null } }, outputs: { y: { name: 'y:0', dtype: tf, shape: null } } } },
+  });
+}

@@ -92,15 +92,20 @@ const guardReduction = (kernel: string) => (original: KernelFn): KernelFn => (ar
   return makeInfo(args.backend, outShape, dtype, filled(dtype, count, reductionIdentity(kernel, x.dtype)));
 };
 
-/** ArgMax/ArgMin over an empty axis fail in TensorFlow (ArgOp): so here. */
+/**
+ * ArgMax/ArgMin over an empty axis fail in TensorFlow (ArgOp): so here. An empty input whose axis is not empty
+ * answers an empty result (tfjs would divide by zero).
+ */
 const guardArgReduction = (original: KernelFn): KernelFn => (args) => {
   const x = args.inputs['x'];
-  if (x) {
-    for (const axis of normalizeAxes(args.attrs['axis'], x.shape.length)) {
-      if (x.shape[axis] === 0) throw InferdError.invalidArgument(`Reduction axis ${axis} is empty in shape [${x.shape.join(',')}]`);
-    }
+  if (!x) return original(args);
+  const axes = normalizeAxes(args.attrs['axis'], x.shape.length);
+  for (const axis of axes) {
+    if (x.shape[axis] === 0) throw InferdError.invalidArgument(`Reduction axis ${axis} is empty in shape [${x.shape.join(',')}]`);
   }
-  return original(args);
+  if (tf.util.sizeFromShape(x.shape) !== 0) return original(args);
+  const outShape = x.shape.filter((_, i) => !axes.includes(i));
+  return makeInfo(args.backend, outShape, 'int32', new Int32Array(tf.util.sizeFromShape(outShape)));
 };
 
 // ---- rank limits (wasm) ----

@@ -1,5 +1,5 @@
 /**
- * Turning failures inside tfjs into client answers. A JavaScript fault (TypeError, RangeError, ReferenceError: a bug
+ * Turning failures inside tfjs into client answers. A JavaScript fault (TypeError, RangeError, ReferenceError, a WebAssembly trap: a bug
  * in a kernel or in inferd, never the caller's doing) becomes INTERNAL with a message naming the signature, node and
  * op, and is logged with its stack to stderr as one JSON line (the server's log format); the raw property-access
  * text never reaches a client. Other kernel errors (shape or value checks) stay INVALID_ARGUMENT with tfjs' message,
@@ -59,7 +59,7 @@ export function trackNodes(model: GraphModel): void {
 
 /** True for errors that signal a bug (in a kernel or in inferd) rather than bad input. */
 export function isFault(err: unknown): boolean {
-  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError;
+  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || (err instanceof Error && err.name === 'RuntimeError');
 }
 
 /** Log a fault with its stack as one JSON line on stderr. */

@@ -62,7 +62,11 @@ const STATEFUL_OPS = new Set([
 ]);
 /** Ops that write variables: a signature whose outputs depend on one (by data or control edges) cannot run. */
 const VARIABLE_WRITE = /^(Assign|AssignAdd|AssignSub|AssignVariableOp|AssignAddVariableOp|AssignSubVariableOp|(Resource)?Scatter\w+|(Resource)?(Sparse)?Apply\w+)$/;
-const CONTROL_FLOW = new Set(['While', 'StatelessWhile', 'If', 'StatelessIf', 'LoopCond', 'Enter', 'Exit', 'NextIteration', 'Switch', 'Merge']);
+/** Ops that make tfjs-converter require executeAsync: control flow and its dynamic-shape ops. */
+const CONTROL_FLOW = new Set([
+  'While', 'StatelessWhile', 'If', 'StatelessIf', 'LoopCond', 'Enter', 'Exit', 'NextIteration', 'Switch', 'Merge',
+  'Where', 'ListDiff', 'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5',
+]);
 const FUNC_ATTRS = ['body', 'cond', 'then_branch', 'else_branch'];
 
 class Unavailable extends Error {

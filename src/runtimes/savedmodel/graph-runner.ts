@@ -16,6 +16,8 @@ import { fromTfjs, toTfjs } from './tfjs-tensors.ts';
 import { registerParseExampleOps } from './parse-example.ts';
 import { registerTableOps } from './table-ops.ts';
 import { registerTensorListOps } from './tensor-list-ops.ts';
+import { registerExtraOps } from './extra-ops.ts';
+import { registerImageOps } from './image-ops.ts';
 import { describeFailure, faultNode, isFault, trackNodes, type FaultNode } from './faults.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
@@ -95,6 +97,8 @@ export class GraphRunner {
     registerParseExampleOps();
     registerTableOps();
     registerTensorListOps();
+    registerExtraOps();
+    registerImageOps();
     const weights: tf.NamedTensorMap = {};
     try {
       for (const [name, t] of Object.entries(flat.weights)) weights[name] = toTfjs(t, `Constant ${name}`);

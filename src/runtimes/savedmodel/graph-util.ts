@@ -67,6 +67,7 @@ const BUILTIN_OUTPUTS: Record<string, readonly (readonly [string, Count])[]> = {
   RaggedTensorToSparse: [['sparse_indices', 1], ['sparse_values', 1], ['sparse_dense_shape', 1]],
   Svd: [['s', 1], ['u', 1], ['v', 1]],
   Qr: [['q', 1], ['r', 1]],
+  BoostedTreesBucketize: [['buckets', 'num_features']],
 };
 
 function countOf(c: Count, attr: Record<string, AttrObj>): number {

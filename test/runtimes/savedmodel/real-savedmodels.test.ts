@@ -12,6 +12,7 @@ import { TensorBundle } from '../../../src/runtimes/savedmodel/bundle.ts';
 import { InferdError } from '../../../src/core/errors.ts';
 import type { Tensor } from '../../../src/core/tensor.ts';
 import { dense, lstm } from '../../support/reference-nets.ts';
+import { encodeExample, type Example, type Feature } from '../../../src/core/example.ts';
 
 const FIXTURES = path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/real-savedmodels');
 const skip = fs.existsSync(FIXTURES) ? false : `real SavedModel fixtures not found at ${FIXTURES}`;
@@ -80,6 +81,73 @@ describe('SavedModel runtime on real TensorFlow exports', { skip }, () => {
     );
     const w = (await m.run({ signatureName: 'w', inputs: {} }))['output'];
     assert.deepEqual(w?.shape, [1]);
+    await m.close();
+  });
+  const taxiExample = (fare: number, payment: string, hour: bigint): Example => new Map<string, Feature>([
+    ['company', { kind: 'bytes', values: [Buffer.from('Flash Cab')] }],
+    ['payment_type', { kind: 'bytes', values: [Buffer.from(payment)] }],
+    ['fare', { kind: 'float', values: [fare] }], ['trip_miles', { kind: 'float', values: [fare / 4] }],
+    ['pickup_latitude', { kind: 'float', values: [41.9] }], ['pickup_longitude', { kind: 'float', values: [-87.6] }],
+    ['dropoff_latitude', { kind: 'float', values: [41.88] }], ['dropoff_longitude', { kind: 'float', values: [-87.63] }],
+    ['trip_seconds', { kind: 'int64', values: [600n] }], ['trip_start_hour', { kind: 'int64', values: [hour] }],
+    ['trip_start_day', { kind: 'int64', values: [3n] }], ['trip_start_month', { kind: 'int64', values: [5n] }],
+    ['pickup_community_area', { kind: 'int64', values: [8n] }], ['dropoff_community_area', { kind: 'int64', values: [32n] }],
+    ['pickup_census_tract', { kind: 'int64', values: [0n] }], ['dropoff_census_tract', { kind: 'int64', values: [0n] }],
+    ['trip_start_timestamp', { kind: 'int64', values: [1400000000n] }],
+  ]);
+
+  it('tfx_taxi_estimator (TF 2.9 DNNLinearCombined Estimator: ParseExampleV2, vocabularies, AsString) serves consistent heads', async () => {
+    const m = await load('tfx_taxi_estimator');
+    const rows = [taxiExample(12.5, 'Cash', 14n), taxiExample(40, 'Credit Card', 2n), new Map() as Example];
+    const batch: Tensor = { dtype: 'string', shape: [rows.length], data: rows.map(encodeExample) };
+    const p = await m.run({ signatureName: 'predict', inputs: { examples: batch } });
+    const logits = p['logits']?.data as Float32Array;
+    const logistic = p['logistic']?.data as Float32Array;
+    const probs = p['probabilities']?.data as Float32Array;
+    assert.deepEqual(p['probabilities']?.shape, [3, 2]);
+    for (let r = 0; r < rows.length; r++) {
+      assertClose([logistic[r] as number], [1 / (1 + Math.exp(-(logits[r] as number)))], 1e-5);
+      assertClose([probs[2 * r] as number, probs[2 * r + 1] as number], [1 - (logistic[r] as number), logistic[r] as number], 1e-5);
+      const cls = Buffer.from((p['classes']?.data as Uint8Array[])[r] as Uint8Array).toString();
+      assert.equal(cls, (logistic[r] as number) > 0.5 ? '1' : '0', 'AsString of the class id');
+      assert.equal((p['class_ids']?.data as BigInt64Array)[r], BigInt(cls));
+    }
+    assert.deepEqual((p['all_classes']?.data as Uint8Array[]).map((b) => Buffer.from(b).toString()), ['0', '1', '0', '1', '0', '1']);
+    // Each row is computed independently of the batch, and the classify and regress signatures agree with predict.
+    const alone = await m.run({ signatureName: 'predict', inputs: { examples: { dtype: 'string', shape: [1], data: [encodeExample(rows[1] as Example)] } } });
+    assertClose(alone['logits']?.data as Float32Array, [logits[1] as number], 1e-5);
+    const c = await m.run({ signatureName: 'serving_default', inputs: { inputs: batch } });
+    assertClose(c['scores']?.data as Float32Array, probs, 1e-6);
+    const r = await m.run({ signatureName: 'regression', inputs: { inputs: batch } });
+    assertClose(r['outputs']?.data as Float32Array, logistic, 1e-6);
+    await m.close();
+  });
+
+  it('tfx_taxi_transform (TF 2.5 tf.Transform graph: BoostedTreesBucketize, vocabularies, z-scores) serves', async () => {
+    const m = await load('tfx_taxi_transform');
+    const vocab = (file: string) => fs.readFileSync(path.join(version('tfx_taxi_transform'), 'assets', file), 'utf8').split('\n');
+    const kinds = ['s', 'i', 'i', 'f', 'f', 'f', 's', 'i', 'i', 'f', 'f', 'f', 'f', 'i', 'i', 'i', 'i', 'i'];
+    const strs: Record<number, string[]> = { 0: ['Flash Cab', 'Taxi Affiliation Services', 'Flash Cab'], 6: ['Credit Card', 'Cash', 'Mobile'] };
+    const fares = [5, 10, 30];
+    const inputs: Record<string, Tensor> = {};
+    const name = (i: number): string => (i === 0 ? 'inputs' : `inputs_${i}`);
+    kinds.forEach((k, f) => {
+      inputs[name(f * 3)] = { dtype: 'int64', shape: [3, 2], data: new BigInt64Array([0n, 0n, 1n, 0n, 2n, 0n]) };
+      inputs[name(f * 3 + 2)] = { dtype: 'int64', shape: [2], data: new BigInt64Array([3n, 1n]) };
+      inputs[name(f * 3 + 1)] = k === 's'
+        ? { dtype: 'string', shape: [3], data: (strs[f] as string[]).map((s) => Buffer.from(s)) }
+        : k === 'f' ? f32([3], f === 5 ? fares : [41.8, 41.9, 42.0]) : { dtype: 'int64', shape: [3], data: new BigInt64Array([1n, 7n, 23n]) };
+    });
+    const out = await m.run({ signatureName: 'serving_default', inputs });
+    const ints = (k: string) => Array.from(out[k]?.data as BigInt64Array, Number);
+    const payments = vocab('vocab_compute_and_apply_vocabulary_vocabulary');
+    assert.deepEqual(ints('payment_type_xf'), (strs[6] as string[]).map((s) => payments.indexOf(s)));
+    const companies = vocab('vocab_compute_and_apply_vocabulary_1_vocabulary');
+    assert.deepEqual(ints('company_xf'), (strs[0] as string[]).map((s) => companies.indexOf(s)));
+    assert.deepEqual(ints('trip_start_hour_xf'), [1, 7, 23]);
+    for (const k of ['pickup_latitude_xf', 'dropoff_longitude_xf']) for (const b of ints(k)) assert.ok(b >= 0 && b < 10, `${k} bucket ${b}`);
+    const z = Array.from(out['fare_xf']?.data as Float32Array);
+    assertClose([(z[2]! - z[1]!) / (fares[2]! - fares[1]!)], [(z[1]! - z[0]!) / (fares[1]! - fares[0]!)], 1e-4);
     await m.close();
   });
 });

@@ -22,6 +22,7 @@ import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../ser
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
+import { installShutdown } from './shutdown.ts';
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
 export interface ServeFlags extends SecurityFlags {
@@ -57,6 +58,8 @@ export interface ServeFlags extends SecurityFlags {
   saved_model_workers?: number;
   batching_parameters_file?: string;
   enable_per_model_batching_parameters: boolean;
+  drain_delay_seconds: number;
+  drain_timeout_seconds: number;
 }
 
 /** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
@@ -101,6 +104,8 @@ export function serveCommand(): Command {
     .option('--enable_batching [bool]', 'merge concurrent requests into batched runtime calls', boolFlag, false)
     .option('--batching_parameters_file <path>', 'BatchingParameters (text format); needs --enable_batching')
     .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
+    .option('--drain_delay_seconds <s>', 'on SIGTERM/SIGINT: seconds to keep serving while reporting not ready, so load balancers take this replica out first (inferd extension)', intFlag(0), 0)
+    .option('--drain_timeout_seconds <s>', 'on SIGTERM/SIGINT: seconds requests in flight get to finish after the ports close (inferd extension; fits Kubernetes\' 30 s grace with the delay)', intFlag(0), 20)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
   addSecurityOptions(cmd);
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility with tensorflow_model_server; no effect in inferd'));
@@ -193,7 +198,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await server.close();
     fail(notAvailableError(unavailable, 'servable(s)').toString());
   }
-  const transports: { name: string; close: () => Promise<void> }[] = [];
+  const transports: { name: string; close: (graceMs?: number) => Promise<void> }[] = [];
   let rest: RestServer | undefined;
   const restHost = flags.rest_api_host ?? flags.host;
   const grpcHost = flags.grpc_host ?? flags.host;
@@ -216,7 +221,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       readiness: server,
       ...(management && flags.model_management_port === 0 ? { plugins: [management] } : {}),
     });
-    transports.push({ name: 'REST', close: () => rest?.close() ?? Promise.resolve() });
+    transports.push({ name: 'REST', close: (graceMs?: number) => rest?.close(graceMs) ?? Promise.resolve() });
     const restServer = rest;
     security.onRestTls((tls) => restServer.setTls(tls));
     log.info({ port: rest.port, tls: security.restTls !== undefined }, `Exporting HTTP/REST API at:${restHost}:${rest.port} ...`);
@@ -259,7 +264,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       await server.close();
       fail((err as Error).message);
     }
-    transports.push({ name: 'gRPC', close: () => grpc?.close() ?? Promise.resolve() });
+    transports.push({ name: 'gRPC', close: (graceMs?: number) => grpc?.close(graceMs) ?? Promise.resolve() });
     const grpcServer = grpc;
     security.onGrpcTls((tls) => grpcServer.setTls(tls));
     log.info({ port: grpc.port, tls: security.grpcTls !== undefined }, `Running gRPC ModelServer at ${grpcHost}:${grpc.port} ...`);
@@ -281,21 +286,20 @@ export async function serve(flags: ServeFlags): Promise<void> {
       },
     })
     : undefined;
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    server.startDraining(); // readiness answers 503 / NOT_SERVING from now on (observe: health)
-    // Stop polling now; a reload in progress ends when server.close() aborts its loads.
-    void watcher?.close();
-    security.close();
-    for (const t of transports) await t.close().catch(() => undefined);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  installShutdown({
+    log,
+    startDraining: () => server.startDraining(),
+    ...(rest ? { restStartDraining: () => rest?.startDraining() } : {}),
+    transports: transports.map((t) => ({ name: t.name, close: (graceMs: number) => t.close(graceMs) })),
+    closeServer: async () => {
+      // Stop polling; a reload in progress ends when server.close() aborts its loads.
+      void watcher?.close();
+      security.close();
+      await server.close();
+    },
+    drainDelayMs: flags.drain_delay_seconds * 1000,
+    drainTimeoutMs: flags.drain_timeout_seconds * 1000,
+  });
 }
 
 async function modelsFromConfigFile(file: string): Promise<ServedModel[]> {

@@ -15,6 +15,7 @@ import { encodeClassifyResponse, encodeRegressResponse } from './json/example-re
 import { CodecThreads } from './json/json-threads.ts';
 import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } from './json/predict-request.ts';
 import { encodePredictResponse, orderOutputs } from './json/predict-response.ts';
+import { trackForDrain } from './drain.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
 import { registerSecurityHook, type RestSecurityOptions } from './security.ts';
@@ -65,7 +66,13 @@ export interface RestServer {
   readonly app: FastifyInstance;
   /** Replace the TLS key and certificates for new connections (rotation); a no-op on a plain HTTP server. */
   setTls(tls: RestTlsOptions): void;
-  close(): Promise<void>;
+  /** Graceful shutdown, step 1: every answer from now on carries `Connection: close`; still accepting (drain.ts). */
+  startDraining(): void;
+  /**
+   * Stop accepting, let requests in flight finish (each connection closes after its answer) and resolve when all
+   * connections ended; those still open after `graceMs` are destroyed. Default 0: destroy at once. Idempotent.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
@@ -74,7 +81,7 @@ const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 export async function buildRestApp(api: ServingApi, options: Omit<RestServerOptions, 'port' | 'host'> = {}): Promise<FastifyInstance> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const app = Fastify({
-    bodyLimit: maxBody, logger: false, forceCloseConnections: true, return503OnClosing: true,
+    bodyLimit: maxBody, logger: false, forceCloseConnections: false, return503OnClosing: false,
     ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
   }) as unknown as FastifyInstance;
   registerSecurityHook(app, options.security ?? {});
@@ -139,6 +146,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
 /** Start the REST server. */
 export async function startRestServer(api: ServingApi, options: RestServerOptions): Promise<RestServer> {
   const app = await buildRestApp(api, options);
+  const drain = trackForDrain(app.server);
   await app.listen({ host: options.host ?? '0.0.0.0', port: options.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -148,7 +156,8 @@ export async function startRestServer(api: ServingApi, options: RestServerOption
     setTls: (tls) => {
       if (options.tls) (app.server as unknown as TlsServer).setSecureContext(tlsServerOptions(tls));
     },
-    close: () => app.close(),
+    startDraining: () => drain.startDraining(),
+    close: (graceMs = 0) => drain.close(graceMs, () => app.close()),
   };
 }
 

@@ -6,18 +6,16 @@ import { InferdError } from '../core/errors.ts';
 import type { Signature } from '../core/signature.ts';
 import type { Tensor } from '../core/tensor.ts';
 
-/** Validate a classify/regress signature's shape (one `inputs` input; the right outputs). */
+/** Validate a classify/regress signature's shape (one `inputs` input, whatever its recorded dtype; the right outputs). */
 export function checkExampleSignature(signature: Signature, method: 'classify' | 'regress'): void {
   const inputKeys = Object.keys(signature.inputs);
   if (inputKeys.length !== 1) throw InferdError.invalidArgument('Expected one input Tensor.');
   if (!signature.inputs.inputs) {
     throw InferdError.invalidArgument(`No ${method === 'classify' ? 'classification' : 'regression'} inputs found in SignatureDef: ${describeSignature(signature)}`);
   }
-  if (signature.inputs.inputs.dtype !== 'string') {
-    throw InferdError.invalidArgument(
-      `Signature input 'inputs' (${signature.inputs.inputs.name}) must be a DT_STRING tensor of serialized tf.Example to ${method}`,
-    );
-  }
+  // The input's recorded dtype is not checked: TensorFlow Serving feeds the serialized examples as DT_STRING whatever
+  // the SignatureDef says (saved_model_half_plus_three records DT_FLOAT for a DT_STRING placeholder), and the
+  // runtime refuses the feed if the graph really wants another dtype.
   const outputKeys = Object.keys(signature.outputs);
   if (method === 'regress') {
     if (outputKeys.length !== 1) throw InferdError.invalidArgument('Expected one output Tensor.');

@@ -82,6 +82,10 @@ describe('SavedModel fixtures over REST', { skip: present ? false : `no fixtures
     assert.deepEqual((await postJson(`${base}/tf2:predict`, { instances: [1.0, 2.0, 5.0] })).body, { predictions: [2.5, 3.0, 4.5] });
     assert.deepEqual((await postJson(`${base}/tf2:regress`, '{"signature_name": "regress_x_to_y", "examples": [{"x": 2.0}]}')).body, { results: [3.0] });
     assert.deepEqual((await postJson(`${base}/half_plus_three:predict`, { instances: [1.0, 2.0, 5.0] })).body, { predictions: [3.5, 4.0, 5.5] });
+    // Its regress SignatureDef records tf_example:0 as DT_FLOAT; the graph's placeholder is DT_STRING and TF Serving
+    // feeds the serialized examples: trust the graph.
+    const regress = await postJson(`${base}/half_plus_three:regress`, '{"signature_name": "tensorflow/serving/regress", "examples": [{"x": 2.0}, {"x": 5.0}]}');
+    assert.deepEqual(regress.body, { results: [4.0, 5.5] });
     const m = await postJson(`${base}/matrix:predict`, { instances: [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]] });
     assert.deepEqual(m.body, { predictions: [[[2.5, 3.0, 3.5], [4.0, 4.5, 5.0], [5.5, 6.0, 6.5]]] });
   });

@@ -3,12 +3,14 @@
  * mapped to options; composes the model server with the REST (and gRPC) transports. Ports open only after the
  * initial loads settle, as in TensorFlow Serving.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
 import { managementPlugin } from '../api/rest/management.ts';
+import { oipRestPlugin } from '../api/rest/oip/routes.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
 import { InferdError } from '../core/errors.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../core/limits.ts';
@@ -23,6 +25,12 @@ import { checkModelRoots, restrictModelRoots } from '../server/security/model-ro
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
 import { installShutdown } from './shutdown.ts';
+
+/** Name and version the server reports (Open Inference Protocol server metadata), from package.json. */
+const SERVER_INFO = {
+  name: 'inferd',
+  version: String((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown }).version ?? ''),
+};
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
 export interface ServeFlags extends SecurityFlags {
@@ -219,7 +227,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
       readiness: server,
-      ...(management && flags.model_management_port === 0 ? { plugins: [management] } : {}),
+      plugins: [
+        oipRestPlugin(server, {
+          server: SERVER_INFO, management: management !== undefined && flags.model_management_port === 0,
+          timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes,
+        }),
+        ...(management && flags.model_management_port === 0 ? [management] : []),
+      ],
     });
     transports.push({ name: 'REST', close: (graceMs?: number) => rest?.close(graceMs) ?? Promise.resolve() });
     const restServer = rest;
@@ -257,6 +271,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
             await server.reloadConfig(config);
           },
         } : {}),
+        inference: { server: SERVER_INFO, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(server, roots) : server } : {}) },
         ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
       });
     } catch (err) {

@@ -77,6 +77,11 @@ export class ModelLifecycle implements ModelRepositoryApi {
     return this.manager.whenSettled([...this.configs.keys()]);
   }
 
+  /** The platform of the runtime that last loaded a version of `name` (`onnx`, `tensorflow`), if any did. */
+  platformOf(name: string): string | undefined {
+    return this.detectedPlatforms.get(name);
+  }
+
   /** Names of the configured models. */
   modelNames(): string[] {
     return [...this.configs.keys()];

@@ -93,7 +93,8 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
   async metadata(spec: ModelSpec): Promise<MetadataResult> {
     const handle = this.acquire(spec);
     try {
-      return { name: spec.name, version: handle.version, signatures: handle.model.metadata.signatures };
+      const platform = this.platformOf(spec.name);
+      return { name: spec.name, version: handle.version, signatures: handle.model.metadata.signatures, ...(platform !== undefined ? { platform } : {}) };
     } finally {
       handle.release();
     }

@@ -94,6 +94,8 @@ export interface MetadataResult {
   readonly name: string;
   readonly version: number;
   readonly signatures: Readonly<Record<string, Signature>>;
+  /** The platform of the runtime serving the model (`onnx`, `tensorflow`), when known. */
+  readonly platform?: string;
 }
 
 /** What the transports may ask of the server. */

@@ -15,6 +15,7 @@ export const SERVICE_PROTO_FILES: readonly string[] = [
   'tensorflow_serving/apis/prediction_service.proto',
   'tensorflow_serving/apis/model_service.proto',
   'grpc/health/v1/health.proto',
+  'inference/grpc_service.proto',
 ];
 
 /** The message types the transport encodes and decodes. */

@@ -14,6 +14,7 @@ import type protobuf from 'protobufjs';
 import { InferdError } from '../../core/errors.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import { healthService } from './health.ts';
+import { inferenceServiceHandlers, type InferenceServiceOptions } from './oip/inference-service.ts';
 import { modelServiceHandlers, type ReloadConfigCallback } from './model-service.ts';
 import { readPredictRequest } from './predict-wire.ts';
 import { predictionHandlers } from './prediction-service.ts';
@@ -48,6 +49,11 @@ export interface GrpcServerOptions {
   readonly access?: AccessCheck;
   /** Called for every call refused by `access` (logging). */
   readonly onDenied?: (denied: DeniedCall) => void;
+  /**
+   * inference.GRPCInferenceService (Open Inference Protocol): server name/version and the repository API (absent →
+   * repository RPCs answer UNIMPLEMENTED). ServerReady follows `allModelsAvailable`. Default: name `inferd`, no repository.
+   */
+  readonly inference?: Omit<InferenceServiceOptions, 'ready'>;
 }
 
 /** A running gRPC server. */
@@ -161,6 +167,14 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
     serviceDefinition(types.root, 'tensorflow.serving.ModelService'),
     handlersOf(modelServiceHandlers(api, types, options.reloadConfig)),
   );
+  server.addService(
+    serviceDefinition(types.root, 'inference.GRPCInferenceService'),
+    handlersOf(inferenceServiceHandlers(api, {
+      server: { name: 'inferd', version: '' },
+      ...options.inference,
+      ...(options.allModelsAvailable ? { ready: options.allModelsAvailable } : {}),
+    })),
+  );
   const health = options.enableHealthCheck ? healthService(options.allModelsAvailable) : undefined;
   if (health) {
     server.addService(serviceDefinition(types.root, 'grpc.health.v1.Health'), {
@@ -169,7 +183,7 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
   }
   if (options.enableReflection ?? true) {
     reflectionPackage ??= protoLoader.loadSync([...SERVICE_PROTO_FILES], { includeDirs: [PROTO_ROOT], keepCase: true });
-    const services = ['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService'];
+    const services = ['tensorflow.serving.PredictionService', 'tensorflow.serving.ModelService', 'inference.GRPCInferenceService'];
     if (health) services.push('grpc.health.v1.Health');
     new ReflectionService(reflectionPackage, { services }).addToServer(server);
   }

@@ -222,7 +222,7 @@ function versionOf(r: { version?: number; label?: string }): { version?: number;
 }
 
 /** The request body, gunzipped when `Content-Encoding: gzip`, never larger than `maxBody`. */
-function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
+export function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
   const raw = req.body;
   const body = raw instanceof Uint8Array ? raw : new Uint8Array(0);
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
@@ -240,7 +240,7 @@ function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
 }
 
 /** Aborts when the client disconnects before the answer or the REST deadline passes (DEADLINE_EXCEEDED). */
-function abortSignalFor(reply: FastifyReply, timeoutMs: number): AbortSignal {
+export function abortSignalFor(reply: FastifyReply, timeoutMs: number): AbortSignal {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   if (timeoutMs > 0) {

@@ -1,0 +1,87 @@
+/**
+ * The Open Inference Protocol (KServe V2) on the REST port (shared/reference/open-inference-protocol.md §2.1-2.4):
+ * - `GET /v2` → `{"name", "version", "extensions"}`;
+ * - `GET /v2/models/{m}[/versions/{v}]` → `{"name", "versions", "platform", "inputs", "outputs"}`;
+ * - `POST /v2/models/{m}[/versions/{v}]/infer` → `$inference_response`, JSON or with the binary tensor extension.
+ * `/v2/health/*` and `…/ready` are health.ts' (readiness), `/v2/repository/*` management.ts'. Errors are
+ * `{"error": "<message>"}` with the status of status-codes.ts. A thin transport: parse, call the facade through
+ * api/oip/infer.ts, write the answer.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toInferdError } from '../../../core/errors.ts';
+import type { ServingApi } from '../../../server/serving-api.ts';
+import { oipExtensions, oipInfer, oipModelMetadata, type OipServerMetadata } from '../../oip/infer.ts';
+import { abortSignalFor, readBody } from '../server.ts';
+import { httpStatus } from '../status-codes.ts';
+import { parseInferRequest, splitBody } from './infer-request.ts';
+import { encodeInferResponse } from './infer-response.ts';
+
+/** Options of the OIP REST routes. */
+export interface OipRestOptions {
+  /** Server name and version for `GET /v2`. */
+  readonly server: { readonly name: string; readonly version: string };
+  /** Whether the repository extension is served (`--enable_model_management`); listed in `extensions`. Default false. */
+  readonly management?: boolean;
+  /** Per-request deadline in ms (`--rest_api_timeout_in_ms`). Default 30000; 0 = none. */
+  readonly timeoutMs?: number;
+  /** Largest request body after gzip decoding. Default 64 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+/** The header carrying the JSON part's length in binary bodies (requests and responses). */
+export const HEADER_LENGTH = 'inference-header-content-length';
+
+interface ModelParams { name: string; version?: string }
+
+/** The fastify plugin serving the OIP routes; pass it in `plugins` of startRestServer's options. */
+export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: FastifyInstance) => void {
+  const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
+  const serverMetadata: OipServerMetadata = {
+    name: options.server.name, version: options.server.version, extensions: oipExtensions(options.management ?? false),
+  };
+  const sendJson = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('application/json').send(body);
+  const guarded = (work: (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => Promise<unknown>) =>
+    async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+      try {
+        return await work(req, reply);
+      } catch (err) {
+        const error = toInferdError(err);
+        return sendJson(reply, httpStatus(error.code), JSON.stringify({ error: error.message }));
+      }
+    };
+
+  const metadata = guarded(async (req, reply) => {
+    const md = await oipModelMetadata(api, req.params.name, req.params.version);
+    return sendJson(reply, 200, JSON.stringify(md));
+  });
+
+  const infer = guarded(async (req, reply) => {
+    const body = readBody(req, maxBody);
+    const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
+    const parsed = parseInferRequest(json, binary);
+    const result = await oipInfer(api, {
+      model: req.params.name,
+      ...(req.params.version !== undefined ? { version: req.params.version } : {}),
+      inputs: parsed.inputs,
+      ...(parsed.outputs ? { outputs: parsed.outputs.map((o) => o.name) } : {}),
+      parameters: parsed.parameters,
+      signal: abortSignalFor(reply, options.timeoutMs ?? 30_000),
+    });
+    const perOutput = new Map((parsed.outputs ?? []).map((o) => [o.name, o.binary]));
+    const encoded = encodeInferResponse(result, parsed.id, (name) => perOutput.get(name) ?? parsed.binaryDataOutput);
+    if (encoded.binary.length === 0) return sendJson(reply, 200, encoded.json);
+    const head = Buffer.from(encoded.json, 'utf8');
+    return reply.code(200)
+      .type('application/octet-stream')
+      .header('Inference-Header-Content-Length', String(head.byteLength))
+      .send(Buffer.concat([head, ...encoded.binary]));
+  });
+
+  return (app) => {
+    app.get('/v2', async (_req, reply) => sendJson(reply, 200, JSON.stringify(serverMetadata)));
+    app.get<{ Params: ModelParams }>('/v2/models/:name', metadata);
+    app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', metadata);
+    app.post<{ Params: ModelParams }>('/v2/models/:name/infer', infer);
+    app.post<{ Params: ModelParams }>('/v2/models/:name/versions/:version/infer', infer);
+  };
+}

@@ -271,7 +271,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
             await server.reloadConfig(config);
           },
         } : {}),
-        inference: { server: SERVER_INFO, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(server, roots) : server } : {}) },
+        inference: { server: SERVER_INFO, readiness: server, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(server, roots) : server } : {}) },
         ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
       });
     } catch (err) {

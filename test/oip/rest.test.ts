@@ -83,6 +83,13 @@ describe('OIP REST: server and model metadata', () => {
     assert.deepEqual(every.inputs.map((i) => i.datatype), NAMES);
   });
 
+  it('model ready and server health answer beside the OIP routes (health.ts)', async () => {
+    assert.deepEqual((await request('GET', '/v2/models/half/ready')).json(), { name: 'half', ready: true });
+    assert.equal((await request('GET', '/v2/models/half/versions/7/ready')).status, 200);
+    assert.equal((await request('GET', '/v2/health/ready')).status, 200);
+    assert.equal((await request('GET', '/v2/health/live')).status, 200);
+  });
+
   it('unknown model or version → 404 {"error"}', async () => {
     for (const url of ['/v2/models/nope', '/v2/models/half/versions/8', '/v2/models/nope/infer']) {
       const r = await request(url.endsWith('infer') ? 'POST' : 'GET', url, url.endsWith('infer') ? { inputs: [] } : undefined);
@@ -290,6 +297,13 @@ describe('OIP REST: error paths answer {"error"} with the spec\'s statuses', () 
       assert.equal(r.status, 400);
       assert.match(String(r.json().error), message);
     }
+  });
+
+  it('a tensor past the request allocation limit → 413 before anything is allocated', async () => {
+    const h = JSON.stringify({ inputs: [{ name: 'x', shape: [100_000_000, 1], datatype: 'FP32', parameters: { binary_data_size: 4 } }] });
+    const r = await request('POST', '/v2/models/half/infer', Buffer.concat([Buffer.from(h), Buffer.alloc(4)]), { 'inference-header-content-length': String(Buffer.byteLength(h)) });
+    assert.equal(r.status, 413);
+    assert.match(String(r.json().error), /max_request_tensor_bytes/);
   });
 
   it('a model version label or number that does not exist → 404; unknown /v2 route → 404', async () => {

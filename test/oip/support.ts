@@ -119,10 +119,11 @@ export async function startFixture(options: { management?: boolean } = {}): Prom
   await server.whenSettled();
   const info = { name: 'inferd', version: '0.1.0' };
   const app = await buildRestApp(server, {
+    readiness: server,
     plugins: [oipRestPlugin(server, { server: info, management: options.management ?? false }), ...(options.management ? [managementPlugin(server)] : [])],
   });
   const grpc = await startGrpcServer(server, {
-    host: '127.0.0.1', port: 0, inference: { server: info, ...(options.management ? { repository: server } : {}) },
+    host: '127.0.0.1', port: 0, inference: { server: info, readiness: server, ...(options.management ? { repository: server } : {}) },
   });
   return {
     server, app, grpc,

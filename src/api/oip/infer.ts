@@ -9,8 +9,9 @@
  */
 import type { DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
+import type { AllocationBudget } from '../../core/limits.ts';
 import { DEFAULT_SIGNATURE, type Signature, type TensorSpec } from '../../core/signature.ts';
-import { elementCount, formatShape, type Tensor, type TensorData } from '../../core/tensor.ts';
+import { formatShape, type Tensor, type TensorData } from '../../core/tensor.ts';
 import type { ModelSpec, ServingApi } from '../../server/serving-api.ts';
 import { dtypeOfOip, oipDatatype, oipPlatform, type OipDatatype } from './datatype.ts';
 
@@ -131,7 +132,7 @@ export async function oipModelReady(api: ServingApi, model: string, version?: st
   return all.some((s) => s.state === 'AVAILABLE');
 }
 
-function checkShape(input: OipInput, model: string, spec: TensorSpec): number {
+function checkShape(input: OipInput, model: string, spec: TensorSpec): void {
   for (const d of input.shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw InferdError.invalidArgument(`invalid shape ${formatShape(input.shape)} for input '${input.name}': dimensions must be non-negative integers`);
   }
@@ -140,13 +141,14 @@ function checkShape(input: OipInput, model: string, spec: TensorSpec): number {
     const fits = want.length === input.shape.length && want.every((d, i) => d < 0 || d === input.shape[i]);
     if (!fits) throw InferdError.invalidArgument(`unexpected shape for input '${input.name}' for model '${model}'. Expected ${formatShape(want)}, got ${formatShape(input.shape)}`);
   }
-  const count = elementCount(input.shape);
-  if (!Number.isSafeInteger(count)) throw InferdError.invalidArgument(`shape ${formatShape(input.shape)} of input '${input.name}' has too many elements`);
-  return count;
 }
 
-/** Check the inputs against the signature and decode them (called by the facade once the model is resolved). */
-function decodeInputs(call: OipInferCall, signature: Signature): Record<string, Tensor> {
+/**
+ * Check the inputs against the signature and decode them (called by the facade once the model is resolved). Each
+ * tensor is charged to the request's allocation budget (core/limits.ts) before its storage is decoded; BYTES
+ * contents are charged once their total length is known.
+ */
+function decodeInputs(call: OipInferCall, signature: Signature, budget: AllocationBudget): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
   for (const input of call.inputs) {
     const spec = signature.inputs[input.name];
@@ -156,8 +158,10 @@ function decodeInputs(call: OipInferCall, signature: Signature): Record<string, 
     if (dtype !== spec.dtype) {
       throw InferdError.invalidArgument(`unexpected datatype ${input.datatype} for inference input '${input.name}', expecting ${oipDatatype(spec.dtype)}`);
     }
-    const count = checkShape(input, call.model, spec);
+    checkShape(input, call.model, spec);
+    const count = budget.charge(dtype, input.shape, input.name);
     const data = input.decode(dtype, count);
+    if (dtype === 'string') budget.chargeBytes((data as Uint8Array[]).reduce((n, e) => n + e.byteLength, 0), `BYTES contents of input '${input.name}'`);
     if (data.length !== count) throw InferdError.invalidArgument(`input '${input.name}' of shape ${formatShape(input.shape)} needs ${count} elements but got ${data.length}`);
     out[input.name] = { dtype, shape: [...input.shape], data };
   }
@@ -181,12 +185,12 @@ export async function oipInfer(api: ServingApi, call: OipInferCall): Promise<Oip
   let order: string[] = [];
   const result = await api.predict({
     spec: modelSpecOf(call.model, call.version, signatureParam),
-    decodeInputs: (signature) => {
+    decodeInputs: (signature, _signatureName, budget) => {
       for (const name of requested) {
         if (!signature.outputs[name]) throw InferdError.invalidArgument(`unexpected inference output '${name}' for model '${call.model}'`);
       }
       order = requested.length > 0 ? [...requested] : Object.keys(signature.outputs);
-      return decodeInputs(call, signature);
+      return decodeInputs(call, signature, budget);
     },
     ...(requested.length > 0 ? { outputFilter: requested } : {}),
     ...(call.signal ? { signal: call.signal } : {}),

@@ -8,7 +8,7 @@
 import type { DType } from '../../../core/dtype.ts';
 import { InferdError } from '../../../core/errors.ts';
 import type { ModelRepositoryApi } from '../../../server/repository-api.ts';
-import type { ServingApi } from '../../../server/serving-api.ts';
+import type { ReadinessApi, ServingApi } from '../../../server/serving-api.ts';
 import {
   oipExtensions, oipInfer, oipModelMetadata, oipModelReady, type OipInput, type OipParameter, type OipServerMetadata,
 } from '../../oip/infer.ts';
@@ -51,8 +51,10 @@ export interface ModelInferRequestMessage {
 export interface InferenceServiceOptions {
   /** Server name and version for ServerMetadata. */
   readonly server: { readonly name: string; readonly version: string };
-  /** ServerReady: true when every configured model can serve. Default: always true. */
+  /** ServerReady: true when every configured model can serve. Default: always true. Ignored when `readiness` is given. */
   readonly ready?: () => boolean;
+  /** Readiness as the health endpoints report it (draining included) for ServerReady and ModelReady. */
+  readonly readiness?: ReadinessApi;
   /** The repository extension's facade; absent = repository RPCs answer UNIMPLEMENTED. */
   readonly repository?: ModelRepositoryApi;
 }
@@ -150,8 +152,13 @@ export function inferenceServiceHandlers(api: ServingApi, options: InferenceServ
 
   return {
     ServerLive: async () => ({ live: true }),
-    ServerReady: async () => ({ ready: options.ready ? options.ready() : true }),
+    ServerReady: async () => ({ ready: options.readiness ? options.readiness.isReady() : options.ready ? options.ready() : true }),
     ModelReady: async (req: { name?: string; version?: string }) => {
+      const version = req.version ?? '';
+      if (options.readiness && /^\d{0,15}$/.test(version)) {
+        // A model the server never served is simply not ready (Triton answers the same).
+        return { ready: options.readiness.isModelReady(req.name ?? '', version === '' ? undefined : Number(version)) ?? false };
+      }
       try {
         return { ready: await oipModelReady(api, req.name ?? '', req.version || undefined) };
       } catch (err) {

@@ -12,7 +12,7 @@ import { toInferdError } from '../../../core/errors.ts';
 import type { ServingApi } from '../../../server/serving-api.ts';
 import { oipExtensions, oipInfer, oipModelMetadata, type OipServerMetadata } from '../../oip/infer.ts';
 import { abortSignalFor, readBody } from '../server.ts';
-import { httpStatus } from '../status-codes.ts';
+import { httpStatusOf } from '../status-codes.ts';
 import { parseInferRequest, splitBody } from './infer-request.ts';
 import { encodeInferResponse } from './infer-response.ts';
 
@@ -46,7 +46,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
         return await work(req, reply);
       } catch (err) {
         const error = toInferdError(err);
-        return sendJson(reply, httpStatus(error.code), JSON.stringify({ error: error.message }));
+        return sendJson(reply, httpStatusOf(error), JSON.stringify({ error: error.message }));
       }
     };
 

@@ -78,6 +78,26 @@ function buildModel(sig: FlatSignature, weights: tf.NamedTensorMap): GraphModel 
   return model;
 }
 
+/** Register inferd's custom ops in this thread's tfjs-converter (idempotent). */
+function registerCustomOps(): void {
+  registerParseExampleOps();
+  registerTableOps();
+  registerTensorListOps();
+  registerExtraOps();
+  registerImageOps();
+}
+
+/**
+ * Ops of the runnable signatures that neither tfjs-converter nor inferd can execute, with one node each. Needs no
+ * tfjs backend and no weights (for `inferd inspect --ops`).
+ */
+export function unsupportedOpsOf(flat: FlatModel): Map<string, string> {
+  registerCustomOps();
+  const missing = new Map<string, string>();
+  for (const sig of Object.values(flat.signatures)) if (!sig.unavailable) unsupportedOps(buildModel(sig, {}), missing);
+  return missing;
+}
+
 /** Runs the signatures of one flattened model. */
 export class GraphRunner {
   private queue: Promise<unknown> = Promise.resolve();
@@ -94,11 +114,7 @@ export class GraphRunner {
 
   /** Build every runnable signature's GraphModel (tfjs must be initialized: see initBackend). */
   static create(flat: FlatModel): GraphRunner {
-    registerParseExampleOps();
-    registerTableOps();
-    registerTensorListOps();
-    registerExtraOps();
-    registerImageOps();
+    registerCustomOps();
     const weights: tf.NamedTensorMap = {};
     try {
       for (const [name, t] of Object.entries(flat.weights)) weights[name] = toTfjs(t, `Constant ${name}`);

@@ -6,7 +6,7 @@ import type { InProcessResult } from './in-process.ts';
 import type { RoundTripResult } from './load-grpc.ts';
 import type { BenchModels } from './models.ts';
 import type { BenchOptions } from './options.ts';
-import type { LoadResult } from './results.ts';
+import type { LoadResult, Ratio } from './results.ts';
 
 /** Contender labels, shared by groups and ratios. */
 export const CONTENDERS = {
@@ -34,6 +34,8 @@ export interface BenchContext {
   readonly inProcess: InProcessResult[];
   /** The 4 MiB gRPC round trips (typed float_val output, tensor_content output), when measured. */
   readonly roundTrips: { readonly output: string; readonly result: RoundTripResult }[];
+  /** Ratios groups compute themselves (issue 11's bodies), listed with the others. */
+  readonly extraRatios: Ratio[];
   /** Canned REST responses by model (what inferd answered), for the bare node:http ceiling. */
   cannedResponses: Record<string, string> | null;
 }

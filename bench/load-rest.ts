@@ -3,6 +3,7 @@
  * window with `concurrency` keep-alive connections, one request in flight each. Latencies come from autocannon's
  * per-response event (float ms), not its integer-millisecond histogram, so sub-millisecond p50s stay visible.
  */
+import { readFileSync } from 'node:fs';
 import autocannon, { type Options, type Result } from 'autocannon';
 import { LatencyRecorder, type LoadResult } from './results.ts';
 
@@ -19,6 +20,8 @@ export interface RestLoad {
   readonly concurrency: number;
   readonly durationSec: number;
   readonly warmupSec: number;
+  /** Server process to charge CPU time to (utime + stime of all its threads, from /proc/PID/stat). */
+  readonly serverPid?: number;
 }
 
 function run(opts: Options, recorder: LatencyRecorder | null): Promise<Result> {
@@ -46,7 +49,17 @@ export async function restLoad(load: RestLoad): Promise<LoadResult> {
   };
   if (load.warmupSec > 0) await run({ ...base, duration: load.warmupSec }, null);
   const recorder = new LatencyRecorder();
+  const cpuBefore = load.serverPid === undefined ? undefined : processCpuMicros(load.serverPid);
   const result = await run({ ...base, duration: load.durationSec }, recorder);
   const summary = recorder.result(load.contender, load.model, load.concurrency, result.duration || load.durationSec);
-  return { ...summary, errors: summary.errors + result.errors + result.timeouts };
+  const cpu = cpuBefore === undefined || load.serverPid === undefined ? {} : { cpuUsPerRequest: (processCpuMicros(load.serverPid) - cpuBefore) / Math.max(1, summary.ok) };
+  return { ...summary, ...cpu, errors: summary.errors + result.errors + result.timeouts };
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms). */
+export function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0: utime is field 14 → index 11, stime field 15 → index 12.
+  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100);
 }

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 /** Every scenario group the bench knows; `--only`/`--skip` take a comma-separated subset. */
-export const SCENARIO_GROUPS = ['rest', 'express', 'inprocess', 'grpc', 'batching', 'savedmodel', 'ocr'] as const;
+export const SCENARIO_GROUPS = ['bodies', 'rest', 'express', 'inprocess', 'grpc', 'batching', 'savedmodel', 'ocr'] as const;
 /** One scenario group. */
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
 

@@ -23,6 +23,8 @@ export interface LoadResult {
   readonly errors: number;
   /** Measured seconds. */
   readonly seconds: number;
+  /** Server CPU (all threads) per successful response in the window, µs; when the server's pid was given. */
+  readonly cpuUsPerRequest?: number;
 }
 
 /** Collects latencies (ms, float) and error counts during one window. Not thread-safe; one per window. */

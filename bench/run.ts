@@ -16,6 +16,7 @@ import { summariseProfiles } from './profile.ts';
 import { computeRatios } from './ratios.ts';
 import { extractNotes, ratioTable, renderMarkdown, textTable, type Report, type Section } from './report.ts';
 import { batchingGroup } from './scenarios/batching.ts';
+import { bodiesGroup } from './scenarios/bodies.ts';
 import { expressGroup } from './scenarios/express.ts';
 import { grpcGroup } from './scenarios/grpc.ts';
 import { inProcessGroup } from './scenarios/inprocess.ts';
@@ -36,8 +37,9 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 log(`inferd bench: ${options.durationSec}s windows after ${options.warmupSec}s warm-up; groups ${[...options.groups].join(', ')}`);
 
 const models = await buildModels();
-const ctx: BenchContext = { options, models, log, results: [], inProcess: [], roundTrips: [], cannedResponses: null };
+const ctx: BenchContext = { options, models, log, results: [], inProcess: [], roundTrips: [], extraRatios: [], cannedResponses: null };
 const groups: [ScenarioGroup, () => Promise<Section>][] = [
+  ['bodies', () => bodiesGroup(ctx)],
   ['inprocess', () => inProcessGroup(ctx)],
   ['rest', () => restGroup(ctx)],
   ['express', () => expressGroup(ctx)],
@@ -63,7 +65,7 @@ try {
   await rm(models.root, { recursive: true, force: true });
 }
 
-const ratios = computeRatios(ctx);
+const ratios = [...computeRatios(ctx), ...ctx.extraRatios];
 const errors = ctx.results.filter((r) => r.errors > 0);
 const findings: string[] = errors.map((r) => `**${r.errors} failed requests**: ${r.contender}, ${r.model}, c=${r.concurrency} (must be 0).`);
 if (options.profileDir) findings.push(...(await summariseProfiles(options.profileDir)));

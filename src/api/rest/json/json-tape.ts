@@ -74,6 +74,13 @@ class TapeWriter {
   numbers: Float64Array;
   /** The source as a latin1 string (one char per byte), made on the first number that needs V8's conversion. */
   private text: string | undefined;
+  /**
+   * Rows of numbers with 16+ significant digits whose double is not computed yet (a stack in document order).
+   * A list made only of numbers converts all of them with one JSON.parse of its text (V8's correctly rounded
+   * strtod, in bulk: Python's 17-digit floats); anything else converts them one by one when its container ends.
+   * Only numbers that cannot overflow are deferred, so no parse error is reported out of document order.
+   */
+  private pending: number[] = [];
 
   constructor(private readonly s: Uint8Array) {
     const cap = Math.max(16, s.length >> 3);
@@ -138,6 +145,7 @@ class TapeWriter {
     this.skipWhitespace();
     if (this.peek() === 0) this.fail('The document is empty.');
     this.parseValue(0);
+    this.resolvePending(-1, false); // a bare number at the root
   }
 
   private parseValue(depth: number): void {
@@ -199,6 +207,7 @@ class TapeWriter {
     }
     this.count[r] = n;
     this.end[r] = this.rows;
+    this.resolvePending(r, false);
   }
 
   private parseArray(depth: number): void {
@@ -237,6 +246,27 @@ class TapeWriter {
     }
     this.count[r] = n;
     this.end[r] = this.rows;
+    this.resolvePending(r, n === this.rows - r - 1);
+  }
+
+  /** Compute the deferred numbers inside container `r`; `plainList`: its items are exactly `count[r]` numbers. */
+  private resolvePending(r: number, plainList: boolean): void {
+    const pending = this.pending;
+    if (pending.length === 0 || pending[pending.length - 1]! <= r) return;
+    this.text ??= latin1(this.s);
+    // V8 rejects rapidjson's NaN/Inf tokens: such a list converts one by one.
+    const values = plainList ? parseOrUndefined(this.text.slice(this.start[r]!, this.pos)) : undefined;
+    if (values) {
+      while (pending.length > 0 && pending[pending.length - 1]! > r) {
+        const row = pending.pop()!;
+        this.numbers[this.count[row]!] = values[row - r - 1]!;
+      }
+      return;
+    }
+    while (pending.length > 0 && pending[pending.length - 1]! > r) {
+      const row = pending.pop()!;
+      this.numbers[this.count[row]!] = Number(this.text.slice(this.start[row]!, this.end[row]!));
+    }
   }
 
   /** Validates a string token starting at `"` (escapes, surrogates, control bytes); records its span. */
@@ -355,9 +385,14 @@ class TapeWriter {
     }
     this.pos = p;
     let value: number;
+    let deferred = false;
     if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
       value = exp10 < 0 ? mant / POW10[-exp10]! : mant * POW10[exp10]!;
       if (minus) value = -value;
+    } else if (isDouble && intDigits <= 300 && exp10 >= -300 && exp10 <= 0) {
+      // Cannot overflow (fewer than 301 integer digits, no positive exponent): converted later, maybe in bulk.
+      value = 0;
+      deferred = true;
     } else {
       // 16+ significant digits (Python's 17-digit floats) or a large exponent: V8's correctly rounded conversion
       // of a slice of the latin1 view (no copy for slices of 13+ characters).
@@ -376,6 +411,7 @@ class TapeWriter {
     const r = this.row(isDouble ? KIND.double : KIND.int, start);
     this.end[r] = p;
     this.count[r] = this.number(value);
+    if (deferred) this.pending.push(r);
   }
 
   private parseNanOrInf(start: number, minus: boolean): void {
@@ -404,6 +440,14 @@ class TapeWriter {
 const SIMPLE_ESCAPES = new Map<number, number>([
   [0x22, 0x22], [0x5c, 0x5c], [0x2f, 0x2f], [0x62, 0x08], [0x66, 0x0c], [0x6e, 0x0a], [0x72, 0x0d], [0x74, 0x09],
 ]);
+
+function parseOrUndefined(text: string): number[] | undefined {
+  try {
+    return JSON.parse(text) as number[];
+  } catch {
+    return undefined;
+  }
+}
 
 function hexAt(s: Uint8Array, p: number): number {
   let v = 0;

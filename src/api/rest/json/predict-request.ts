@@ -16,7 +16,7 @@ import { InferdError } from '../../../core/errors.ts';
 import { AllocationBudget } from '../../../core/limits.ts';
 import type { Signature } from '../../../core/signature.ts';
 import { type Tensor, allocate, tensor } from '../../../core/tensor.ts';
-import { decodeBase64Object } from './base64.ts';
+import { decodeBase64Bytes, decodeBase64Object } from './base64.ts';
 import { debugStringAt } from './format.ts';
 import {
   KIND, type JsonTape, findMember, keyEquals, nextRow, numberAt, parseJsonTape, stringBytesAt, stringTextAt, tokenText,
@@ -145,6 +145,15 @@ class TensorDecoder {
     return k === KIND.string || k === KIND.escapedString;
   }
 
+  /** The bytes of b64 object row `r` (errors as decodeBase64Object); unescaped text decodes from the source bytes. */
+  private base64(r: number): Uint8Array {
+    const t = this.tape;
+    if (!this.isBase64(r) || t.kind[r + 2] !== KIND.string) return decodeBase64Object(nodeAt(t, r) as JsonObject);
+    const bytes = decodeBase64Bytes(t.source.subarray(t.start[r + 2]! + 1, t.end[r + 2]! - 1));
+    if (!bytes) throw InferdError.invalidArgument('Unable to base64 decode');
+    return bytes;
+  }
+
   private isElementObject(r: number): boolean {
     return this.tape.kind[r] === KIND.object && !this.isBase64(r);
   }
@@ -246,7 +255,7 @@ class TensorDecoder {
       }
       if (k === KIND.object) {
         if (dtype !== 'string') throw this.typeError(r, dtype);
-        const bytes = decodeBase64Object(nodeAt(t, r) as JsonObject);
+        const bytes = this.base64(r);
         if (out) (out as Uint8Array[])[pos] = bytes;
       } else {
         this.leaf(r, dtype, out, pos);

@@ -26,6 +26,8 @@ export interface BodyContext {
   readonly input: string;
   /** Variable graph name → a tensor reference holding its value (a ReadVariableOp in the body). */
   readonly read: (variable: string) => string;
+  /** Variable graph name → its DT_RESOURCE argument (for ResourceGather, as Keras' Embedding uses it). */
+  readonly handle: (variable: string) => string;
 }
 
 /** Everything kerasExport writes. */
@@ -89,6 +91,11 @@ export function kerasExport(dir: string, spec: KerasExportSpec): void {
       const r = readOf.get(name);
       if (!r) throw new Error(`no variable ${name}`);
       return r;
+    },
+    handle: (name) => {
+      const v = vars.find((x) => x.name === name);
+      if (!v) throw new Error(`no variable ${name}`);
+      return `${argName(v)}_resource`;
     },
   });
   const forward: FunctionSpec = {

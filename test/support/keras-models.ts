@@ -94,3 +94,51 @@ export function writeKerasCnn(dir: string): (x: Float32Array, n: number) => Floa
     return softmax(dense(globalAveragePool(t), n, w.dense, w.denseBias), n);
   };
 }
+
+/** The sentiment model's sizes: token ids [n, 6] over a 20-word vocabulary. */
+export const SENTIMENT = { steps: 6, vocab: 20, dims: 4, hidden: 3 } as const;
+
+/**
+ * The seed's sentiment classifier as Keras exports it: Embedding (ResourceGather on the variable handle) →
+ * GlobalAveragePooling1D (Mean over axis 1) → Dense(3, relu) → Dense(1, sigmoid). Returns the reference.
+ */
+export function writeKerasSentiment(dir: string): (ids: Int32Array, n: number) => Float32Array {
+  const { steps, vocab, dims, hidden } = SENTIMENT;
+  const w = { emb: seededFloats(21, vocab * dims), k1: seededFloats(22, dims * hidden), b1: seededFloats(23, hidden, 0.1), k2: seededFloats(24, hidden), b2: seededFloats(25, 1, 0.1) };
+  kerasExport(dir, {
+    input: { name: 'text', dtype: 'DT_INT32', shape: [-1, steps] },
+    output: { name: 'score', dtype: 'DT_FLOAT', shape: [-1, 1] },
+    variables: [
+      { name: 'embedding/embeddings', key: 'layer_with_weights-0/embeddings', value: f32([vocab, dims], w.emb) },
+      { name: 'dense/kernel', key: 'layer_with_weights-1/kernel', value: f32([dims, hidden], w.k1) },
+      { name: 'dense/bias', key: 'layer_with_weights-1/bias', value: f32([hidden], w.b1) },
+      { name: 'dense_1/kernel', key: 'layer_with_weights-2/kernel', value: f32([hidden, 1], w.k2) },
+      { name: 'dense_1/bias', key: 'layer_with_weights-2/bias', value: f32([1], w.b2) },
+    ],
+    body: ({ input, read, handle }) => ({
+      nodes: [
+        {
+          name: 'embedding/embedding_lookup', op: 'ResourceGather', input: [handle('embedding/embeddings'), input],
+          attr: { dtype: F, Tindices: attr.type('DT_INT32'), validate_indices: attr.b(true) },
+        },
+        { name: 'embedding/embedding_lookup/Identity', op: 'Identity', input: ['embedding/embedding_lookup:output:0'], attr: { T: F } },
+        constNode('global_average_pooling1d/Mean/reduction_indices', { dtype: 'int32', shape: [], data: Int32Array.from([1]) }),
+        { name: 'global_average_pooling1d/Mean', op: 'Mean', input: ['embedding/embedding_lookup/Identity:output:0', 'global_average_pooling1d/Mean/reduction_indices:output:0'], attr: { T: F } },
+        { name: 'dense/MatMul', op: 'MatMul', input: ['global_average_pooling1d/Mean:output:0', read('dense/kernel')], attr: { T: F } },
+        { name: 'dense/BiasAdd', op: 'BiasAdd', input: ['dense/MatMul:product:0', read('dense/bias')], attr: { T: F } },
+        { name: 'dense/Relu', op: 'Relu', input: ['dense/BiasAdd:output:0'], attr: { T: F } },
+        { name: 'dense_1/MatMul', op: 'MatMul', input: ['dense/Relu:activations:0', read('dense_1/kernel')], attr: { T: F } },
+        { name: 'dense_1/BiasAdd', op: 'BiasAdd', input: ['dense_1/MatMul:product:0', read('dense_1/bias')], attr: { T: F } },
+        { name: 'dense_1/Sigmoid', op: 'Sigmoid', input: ['dense_1/BiasAdd:output:0'], attr: { T: F } },
+      ],
+      output: 'dense_1/Sigmoid:y:0',
+    }),
+  });
+  return (ids, n) => {
+    const pooled = new Float32Array(n * dims);
+    for (let r = 0; r < n; r++) for (let t = 0; t < steps; t++) for (let d = 0; d < dims; d++) {
+      pooled[r * dims + d] = (pooled[r * dims + d] as number) + (w.emb[(ids[r * steps + t] as number) * dims + d] as number) / steps;
+    }
+    return dense(dense(pooled, n, w.k1, w.b1, true), n, w.k2, w.b2).map((v) => 1 / (1 + Math.exp(-v)));
+  };
+}

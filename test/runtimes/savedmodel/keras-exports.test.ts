@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
-import { CNN, seededFloats, writeKerasCnn } from '../../support/keras-models.ts';
+import { CNN, SENTIMENT, seededFloats, writeKerasCnn, writeKerasSentiment } from '../../support/keras-models.ts';
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
   assert.equal(actual.length, expected.length);
@@ -40,6 +40,18 @@ describe('Keras-shaped SavedModels', () => {
       assert.deepEqual(out?.shape, [n, CNN.classes]);
       assertClose(out?.data as Float32Array, reference(x, n));
     }
+    await m.close();
+  });
+
+  it('sentiment classifier (Embedding via ResourceGather, GlobalAveragePooling1D, Dense) equals the plain-loop reference', async () => {
+    const dir = path.join(tmp, 'sentiment', '1');
+    const reference = writeKerasSentiment(dir);
+    const m = await rt.load({ modelName: 'sentiment', version: 1, path: dir });
+    const n = 3;
+    const ids = Int32Array.from({ length: n * SENTIMENT.steps }, (_, i) => (i * 7) % SENTIMENT.vocab);
+    const out = (await m.run({ signatureName: 'serving_default', inputs: { text: { dtype: 'int32', shape: [n, SENTIMENT.steps], data: ids } } }))['score'];
+    assert.deepEqual(out?.shape, [n, 1]);
+    assertClose(out?.data as Float32Array, reference(ids, n));
     await m.close();
   });
 });

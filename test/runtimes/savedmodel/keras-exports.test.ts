@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
-import { CNN, SENTIMENT, seededFloats, writeKerasCnn, writeKerasSentiment } from '../../support/keras-models.ts';
+import { CNN, RNN, SENTIMENT, seededFloats, writeKerasCnn, writeKerasRecurrent, writeKerasSentiment } from '../../support/keras-models.ts';
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
   assert.equal(actual.length, expected.length);
@@ -54,4 +54,19 @@ describe('Keras-shaped SavedModels', () => {
     assertClose(out?.data as Float32Array, reference(ids, n));
     await m.close();
   });
+
+  for (const kind of ['lstm', 'gru'] as const) {
+    it(`${kind.toUpperCase()} (While loop over TensorList ops, zero states sized from the batch) equals the plain-loop reference`, async () => {
+      const dir = path.join(tmp, kind, '1');
+      const reference = writeKerasRecurrent(dir, kind);
+      const m = await rt.load({ modelName: kind, version: 1, path: dir });
+      for (const n of [1, 4]) {
+        const x = seededFloats(200 + n, n * RNN.steps * RNN.features, 1);
+        const out = (await m.run({ signatureName: 'serving_default', inputs: { [`${kind}_input`]: { dtype: 'float32', shape: [n, RNN.steps, RNN.features], data: x } } }))['dense'];
+        assert.deepEqual(out?.shape, [n, 1]);
+        assertClose(out?.data as Float32Array, reference(x, n));
+      }
+      await m.close();
+    });
+  }
 });

@@ -89,3 +89,27 @@ export function writeAddInteger(dir: string, dtype: 'int32' | 'int64', c: number
     signatures: { serving_default: { inputs: { x: { name: 'x:0', dtype: tf, shape: null } }, outputs: { y: { name: 'y:0', dtype: tf, shape: null } } } },
   });
 }
+
+/**
+ * Issue 17's model shape (Keras Embedding → GlobalAveragePooling1D → Dense → Dense(sigmoid)), small: float ids
+ * x [-1, -1] → Cast int32 → GatherV2 from a [20, 4] table (row r is r/10) → Mean over axis 1 → MatMul with ones
+ * [4, 1] → Sigmoid. An empty sequence averages to NaN, as in TensorFlow.
+ */
+export function writePooledEmbedding(dir: string): void {
+  const table = Array.from({ length: 20 * 4 }, (_, i) => Math.floor(i / 4) / 10);
+  writeSavedModel(dir, {
+    nodes: [
+      { name: 'x', op: 'Placeholder', attr: { dtype: attr.type(F), shape: attr.shape([-1, -1]) } },
+      { name: 'ids', op: 'Cast', input: ['x'], attr: { SrcT: attr.type(F), DstT: attr.type('DT_INT32'), Truncate: attr.b(false) } },
+      constNode('table', f32([20, 4], table)),
+      constNode('gather_axis', { dtype: 'int32', shape: [], data: new Int32Array([0]) }),
+      { name: 'embedded', op: 'GatherV2', input: ['table', 'ids', 'gather_axis'], attr: { Tparams: attr.type(F), Tindices: attr.type('DT_INT32'), Taxis: attr.type('DT_INT32'), batch_dims: attr.i(0) } },
+      constNode('pool_axis', { dtype: 'int32', shape: [], data: new Int32Array([1]) }),
+      { name: 'pooled', op: 'Mean', input: ['embedded', 'pool_axis'], attr: { T: attr.type(F), Tidx: attr.type('DT_INT32'), keep_dims: attr.b(false) } },
+      constNode('w', f32([4, 1], [1, 1, 1, 1])),
+      { name: 'logit', op: 'MatMul', input: ['pooled', 'w'], attr: { T: attr.type(F), transpose_a: attr.b(false), transpose_b: attr.b(false) } },
+      { name: 'y', op: 'Sigmoid', input: ['logit'], attr: { T: attr.type(F) } },
+    ],
+    signatures: { serving_default: { inputs: { x: { name: 'x:0', dtype: F, shape: [-1, -1] } }, outputs: { y: { name: 'y:0', dtype: F, shape: [-1, 1] } } } },
+  });
+}

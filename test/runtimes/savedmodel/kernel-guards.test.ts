@@ -12,7 +12,7 @@ import type { LoadedModel } from '../../../src/core/runtime.ts';
 import type { Tensor } from '../../../src/core/tensor.ts';
 import { mergeBroadcastDims } from '../../../src/runtimes/savedmodel/kernel-guards.ts';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
-import { writeAffineTf1, writeMatMul, writeReduction, type ReductionOp } from '../../support/savedmodel-small.ts';
+import { writeAffineTf1, writeMatMul, writePooledEmbedding, writeReduction, type ReductionOp } from '../../support/savedmodel-small.ts';
 
 const f32 = (shape: number[], values: ArrayLike<number>): Tensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
@@ -85,6 +85,19 @@ for (const mode of [{ name: 'wasm, in-thread', workers: 0, backend: 'wasm' as co
       const m = await load('argmax', (d) => writeReduction(d, 'ArgMax', 1));
       await run(m, victim([64, 64]));
       await assert.rejects(run(m, f32([2, 0], [])), (e: unknown) => e instanceof InferdError && e.code === 'INVALID_ARGUMENT' && /Reduction axis 1 is empty in shape \[2,0\]/.test(e.message));
+    });
+
+    it('issue 17: an embedding averaged over an empty sequence is NaN, not the previous request\'s row', async () => {
+      const m = await load('pooled', writePooledEmbedding);
+      const sigmoid = (v: number) => Math.fround(1 / (1 + Math.exp(-v)));
+      const first = await run(m, f32([2, 2], [7, 8, 9, 10]));
+      assert.deepEqual(first.shape, [2, 1]);
+      Array.from(first.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - sigmoid(4 * (i === 0 ? 0.75 : 0.95))) < 1e-6));
+      for (const shape of [[2, 0], [1, 0]]) {
+        const y = await run(m, f32(shape, []));
+        assert.deepEqual(y.shape, [shape[0], 1]);
+        assert.ok(Array.from(y.data as Float32Array).every(Number.isNaN), `[${shape.join(',')}] answers NaN: ${Array.from(y.data as Float32Array).join(',')}`);
+      }
     });
 
     it('MatMul with an empty inner dimension is zeros', { skip: mode.workers > 0 && 'covered in-thread' }, async () => {

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT } from '../api/connection-guard.ts';
+import { DEFAULT_REST_TIMEOUTS } from '../api/rest/http-limits.ts';
 import { managementPlugin } from '../api/rest/management.ts';
 import { oipRestPlugin } from '../api/rest/oip/routes.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
@@ -41,6 +43,11 @@ export interface ServeFlags extends SecurityFlags {
   rest_api_enable_cors_support: boolean;
   rest_api_max_body_bytes: number;
   max_request_tensor_bytes: number;
+  rest_api_header_timeout_ms: number;
+  rest_api_body_timeout_ms: number;
+  rest_api_keepalive_timeout_ms: number;
+  max_connections: number;
+  max_connections_per_client: number;
   model_name: string;
   model_base_path?: string;
   model_platform?: string;
@@ -88,6 +95,11 @@ export function serveCommand(): Command {
     .option('--rest_api_enable_cors_support [bool]', 'add CORS headers to /v1 responses', boolFlag, false)
     .option('--rest_api_max_body_bytes <bytes>', 'largest REST request body, after gzip decoding (inferd extension); larger → 413', intFlag(1), 64 * 1024 * 1024)
     .option('--max_request_tensor_bytes <bytes>', 'tensor memory one request may make the server allocate, inputs and outputs each (inferd extension); more → RESOURCE_EXHAUSTED / 413', intFlag(1), DEFAULT_MAX_TENSOR_BYTES)
+    .option('--rest_api_header_timeout_ms <ms>', 'time to receive a REST request\'s headers; slower → 408 (inferd extension)', intFlag(1), DEFAULT_REST_TIMEOUTS.headerTimeoutMs)
+    .option('--rest_api_body_timeout_ms <ms>', 'time to receive a whole REST request, body included; slower → 408 (inferd extension)', intFlag(1), DEFAULT_REST_TIMEOUTS.bodyTimeoutMs)
+    .option('--rest_api_keepalive_timeout_ms <ms>', 'idle REST keep-alive connections close after this (inferd extension)', intFlag(1), DEFAULT_REST_TIMEOUTS.keepAliveTimeoutMs)
+    .option('--max_connections <n>', 'open connections per port (REST and gRPC); 0 = no cap (inferd extension)', intFlag(0), DEFAULT_MAX_CONNECTIONS)
+    .option('--max_connections_per_client <n>', 'open connections from one client address per port; 0 = no cap (inferd extension)', intFlag(0), DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
     .option('--model_name <name>', 'name of the single model (ignored with --model_config_file); env MODEL_NAME', 'default')
     .option('--model_base_path <path>', 'absolute path of the single model\'s versions; env MODEL_BASE_PATH')
     .option('--model_platform <platform>', 'platform of the single model: tensorflow, onnx (default: detected per version)')
@@ -207,6 +219,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     fail(notAvailableError(unavailable, 'servable(s)').toString());
   }
   const transports: { name: string; close: (graceMs?: number) => Promise<void> }[] = [];
+  const connectionCaps = { maxConnections: flags.max_connections, maxConnectionsPerClient: flags.max_connections_per_client };
   let rest: RestServer | undefined;
   const restHost = flags.rest_api_host ?? flags.host;
   const grpcHost = flags.grpc_host ?? flags.host;
@@ -226,6 +239,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ...(flags.rest_api_num_threads !== undefined ? { numThreads: flags.rest_api_num_threads } : {}),
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
+      headerTimeoutMs: flags.rest_api_header_timeout_ms,
+      bodyTimeoutMs: flags.rest_api_body_timeout_ms,
+      keepAliveTimeoutMs: flags.rest_api_keepalive_timeout_ms,
+      ...connectionCaps,
       readiness: server,
       plugins: [
         oipRestPlugin(server, {
@@ -272,7 +289,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
           },
         } : {}),
         inference: { server: SERVER_INFO, readiness: server, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(server, roots) : server } : {}) },
-        ...(flags.grpc_channel_arguments ? { channelArguments: parseChannelArguments(flags.grpc_channel_arguments) } : {}),
+        connectionCaps,
+        // A message larger than the tensor limit (plus room for non-tensor fields) could never be served: refuse it
+        // before grpc-js buffers it. --grpc_channel_arguments may still override this.
+        channelArguments: {
+          'grpc.max_receive_message_length': Math.min(2 ** 31 - 1, flags.max_request_tensor_bytes + 16 * 1024 * 1024),
+          ...(flags.grpc_channel_arguments ? parseChannelArguments(flags.grpc_channel_arguments) : {}),
+        },
       });
     } catch (err) {
       for (const t of transports) await t.close().catch(() => undefined);

@@ -14,7 +14,7 @@ import { connect, expectError, floatTensor, floatsOf, type TestClients } from '.
 
 const LIMIT = 1024 * 1024; // --max_request_tensor_bytes for this server: 1 MiB
 
-describe('request allocation limits (inferd serve, REST and gRPC)', () => {
+describe('request allocation limits (inferd serve, REST and gRPC)', { timeout: 60_000 }, () => {
   let dir: string;
   let server: RunningServer;
   let c: TestClients;

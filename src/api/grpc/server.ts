@@ -11,7 +11,9 @@ import {
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type protobuf from 'protobufjs';
+import type { Server as NetServer } from 'node:net';
 import { InferdError } from '../../core/errors.ts';
+import { guardConnections, type ConnectionCaps } from '../connection-guard.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import { healthService } from './health.ts';
 import { inferenceServiceHandlers, type InferenceServiceOptions } from './oip/inference-service.ts';
@@ -41,6 +43,8 @@ export interface GrpcServerOptions {
   readonly channelArguments?: Readonly<Record<string, string | number>>;
   /** Serve grpc.reflection (v1, v1alpha) so tools like grpcurl can list the API. Default true. */
   readonly enableReflection?: boolean;
+  /** Connection caps per port and per client address (`--max_connections`, `--max_connections_per_client`). Defaults: connection-guard.ts. */
+  readonly connectionCaps?: ConnectionCaps;
   /** Applies HandleReloadConfigRequest; absent → that RPC answers UNIMPLEMENTED. */
   readonly reloadConfig?: ReloadConfigCallback;
   /** Serve TLS (`--ssl_config_file`) on the TCP port and the socket. Default: insecure, as TF Serving without the flag. */
@@ -67,14 +71,20 @@ export interface GrpcServer {
 }
 
 /**
- * Server options: TensorFlow Serving's message size limits (INT32_MAX both ways), and channelz off — grpc-js tracks
- * every call and stream for channelz by default (a per-call cost; inferd serves no channelz service). Both can be
+ * Server options: TensorFlow Serving's message size limits (INT32_MAX both ways; `inferd serve` lowers the receive
+ * limit to fit --max_request_tensor_bytes), channelz off — grpc-js tracks every call and stream for channelz by
+ * default (a per-call cost; inferd serves no channelz service) — and connection lifetimes (docs/operations.md
+ * "Limits and timeouts"): a connection without calls closes after 5 minutes (the client reconnects when it needs
+ * to), and the server pings every minute, closing a connection whose peer does not answer within 20 s. All can be
  * overridden with `--grpc_channel_arguments`.
  */
-const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
+export const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.max_receive_message_length': 2 ** 31 - 1,
   'grpc.max_send_message_length': 2 ** 31 - 1,
   'grpc.enable_channelz': 0,
+  'grpc.max_connection_idle_ms': 300_000,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
 };
 
 /**
@@ -146,6 +156,17 @@ function bind(server: Server, addr: string, credentials: ServerCredentials): Pro
   });
 }
 
+/**
+ * Apply the connection caps to every listener grpc-js created. grpc-js has no public option for them; its listeners
+ * are the `http2Servers` map's keys (grpc-js 1.x), so this reaches into that one field and fails loudly if it is gone
+ * (the e2e connection-cap test covers it).
+ */
+function guardGrpcConnections(server: Server, caps: ConnectionCaps): void {
+  const listeners = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
+  if (!(listeners instanceof Map)) throw InferdError.internal('grpc-js internals changed: cannot apply connection caps');
+  for (const listener of listeners.keys()) guardConnections(listener, caps);
+}
+
 let reflectionPackage: protoLoader.PackageDefinition | undefined;
 
 /** Start the gRPC server over a facade. Resolves once bound. */
@@ -195,6 +216,7 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
     server.forceShutdown();
     throw err;
   }
+  guardGrpcConnections(server, options.connectionCaps ?? {});
   let closing: Promise<void> | undefined;
   return {
     port,

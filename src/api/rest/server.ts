@@ -19,10 +19,11 @@ import { trackForDrain } from './drain.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
 import { registerSecurityHook, type RestSecurityOptions } from './security.ts';
+import { guardRestConnections, restServerOptions, type RestConnectionOptions } from './http-limits.ts';
 import { httpStatusOf } from './status-codes.ts';
 
-/** Options of the REST server. */
-export interface RestServerOptions {
+/** Options of the REST server (connection limits and timeouts: http-limits.ts). */
+export interface RestServerOptions extends RestConnectionOptions {
   /** Interface to bind. Default `0.0.0.0` (TF Serving binds all interfaces); tests use 127.0.0.1. */
   readonly host?: string;
   /** Port; 0 picks a free one. */
@@ -81,9 +82,10 @@ const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 export async function buildRestApp(api: ServingApi, options: Omit<RestServerOptions, 'port' | 'host'> = {}): Promise<FastifyInstance> {
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const app = Fastify({
-    bodyLimit: maxBody, logger: false, forceCloseConnections: false, return503OnClosing: false,
+    bodyLimit: maxBody, logger: false, forceCloseConnections: false, return503OnClosing: false, ...restServerOptions(options),
     ...(options.tls ? { https: tlsServerOptions(options.tls) } : {}),
   }) as unknown as FastifyInstance;
+  guardRestConnections(app.server, options);
   registerSecurityHook(app, options.security ?? {});
   const codec = new CodecThreads({ threads: options.numThreads ?? availableParallelism() });
   app.addHook('onClose', () => codec.close());

@@ -104,3 +104,22 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (reason instanceof Error && reason.name === 'TimeoutError') throw InferdError.deadlineExceeded();
   throw InferdError.cancelled();
 }
+
+/**
+ * Settle with `work`, or reject with throwIfAborted's error as soon as `signal` aborts. The work itself goes on
+ * (its owner tracks it, e.g. to let close() wait for it); only the caller stops waiting.
+ */
+export function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      try {
+        throwIfAborted(signal);
+      } catch (err) {
+        reject(err);
+      }
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -3,6 +3,7 @@
  * (seeded, so every run makes the same data), labelled 1 (positive) or 0 (negative). The tokenizer maps words to
  * ids by a fixed vocabulary: 0 is padding, 1 is an unknown word.
  */
+import { prng } from '../../../src/loadgen/inputs.ts';
 
 const POSITIVE = ['great', 'wonderful', 'excellent', 'loved', 'brilliant', 'fun', 'moving', 'beautiful', 'superb', 'enjoyable'];
 const NEGATIVE = ['terrible', 'boring', 'awful', 'hated', 'dull', 'weak', 'painful', 'bad', 'messy', 'forgettable'];
@@ -28,18 +29,6 @@ export function tokenize(sentence: string): number[] {
 /** Pad or cut token ids to `length` (zeros at the end). */
 export function pad(ids: readonly number[], length: number): number[] {
   return Array.from({ length }, (_, i) => ids[i] ?? 0);
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `count` labelled sentences: two or three neutral words around one or two words of the label's polarity. */

@@ -4,7 +4,7 @@
  * so concurrent run() calls are safe and simply interleave. close() waits for runs in flight, then releases.
  */
 import type * as ort from 'onnxruntime-node';
-import { InferdError, throwIfAborted } from '../../core/errors.ts';
+import { abortable, InferdError, throwIfAborted } from '../../core/errors.ts';
 import type { LoadedModel, RunRequest, RunResult } from '../../core/runtime.ts';
 import { DEFAULT_SIGNATURE, METHOD, type ModelMetadata, type Signature, type TensorSpec } from '../../core/signature.ts';
 import type { Tensor } from '../../core/tensor.ts';
@@ -115,25 +115,6 @@ export class OnnxLoadedModel implements LoadedModel {
     }
     return [...new Set(filter)];
   }
-}
-
-/** Settle with `work`, or reject as soon as `signal` aborts (the work itself continues and is tracked elsewhere). */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      try {
-        throwIfAborted(signal);
-      } catch (err) {
-        reject(err);
-      }
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
-    );
-  });
 }
 
 /** Build a TensorSpec from onnxruntime value metadata; `unknownRank` forces `shape: null`. */

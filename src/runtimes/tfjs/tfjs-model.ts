@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { tfShortName } from '../../core/dtype.ts';
-import { InferdError, throwIfAborted, toInferdError } from '../../core/errors.ts';
+import { abortable, InferdError, throwIfAborted, toInferdError } from '../../core/errors.ts';
 import type { LoadedModel, RunRequest, RunResult } from '../../core/runtime.ts';
 import { DEFAULT_SIGNATURE, type ModelMetadata, type Signature, type TensorSpec } from '../../core/signature.ts';
 import type { Tensor } from '../../core/tensor.ts';
@@ -133,22 +133,6 @@ export class TfjsLoadedModel implements LoadedModel {
       for (const t of produced) t.dispose();
     }
   }
-}
-
-/** Settle with `work`, or reject with the signal's CANCELLED / DEADLINE_EXCEEDED as soon as it aborts. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      try {
-        throwIfAborted(signal);
-      } catch (err) {
-        reject(err);
-      }
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** A core tensor as a tfjs tensor of the signature's dtype (int64 is computed as int32 when every value fits). */

@@ -21,7 +21,7 @@ export default tseslint.config(
   },
   {
     // Pages that run in the browser (examples' web apps, the dashboard): plain ES modules, no build step.
-    files: ['examples/*/web/**/*.js', 'src/api/rest/dashboard/assets/**/*.js'],
+    files: ['examples/*/web/**/*.js', 'web/**/*.js'],
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_CLIENT } from '../api/connection-guard.ts';
 import { DEFAULT_REST_TIMEOUTS } from '../api/rest/http-limits.ts';
+import { dashboardPlugin } from '../api/rest/dashboard/plugin.ts';
 import { managementPlugin } from '../api/rest/management.ts';
 import { oipRestPlugin } from '../api/rest/oip/routes.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
@@ -24,6 +25,7 @@ import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
+import { LiveStats } from '../observability/live-stats.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
 import { installShutdown } from './shutdown.ts';
@@ -55,6 +57,7 @@ export interface ServeFlags extends SecurityFlags {
   model_config_file_poll_wait_seconds: number;
   allow_version_labels_for_unavailable_models: boolean;
   enable_model_management: boolean;
+  enable_dashboard: boolean;
   file_system_poll_wait_seconds: number;
   max_num_load_retries: number;
   load_retry_interval_micros: number;
@@ -107,6 +110,7 @@ export function serveCommand(): Command {
     .option('--model_config_file_poll_wait_seconds <s>', 'seconds between re-reads of --model_config_file (a changed file is reloaded); 0 = read once', intFlag(), 0)
     .option('--allow_version_labels_for_unavailable_models [bool]', 'let a config bind a label that is not bound yet to a version that is not AVAILABLE', boolFlag, false)
     .option('--enable_model_management [bool]', 'serve the operator API on the REST port: POST /v2/repository/index, /v2/repository/models/{m}/load|unload', boolFlag, false)
+    .option('--enable_dashboard [bool]', 'serve the web dashboard at /dashboard/ on the REST port (inferd extension)', boolFlag, true)
     .option('--file_system_poll_wait_seconds <s>', 'seconds between polls of model base paths; 0 = poll once', intFlag(), 1)
     .option('--max_num_load_retries <n>', 'retries after a failed version load', intFlag(0), 5)
     .option('--load_retry_interval_micros <us>', 'wait between load retries', intFlag(0), 60_000_000)
@@ -225,6 +229,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const grpcHost = flags.grpc_host ?? flags.host;
   const onDenied = (denied: object) => log.warn(denied, 'request refused');
   const roots = security.allowedModelRoots;
+  // Live traffic statistics for the dashboard's charts (bounded: 120 one-second buckets).
+  const liveStats = new LiveStats();
   const management = flags.enable_model_management
     ? managementPlugin(roots ? restrictModelRoots(server, roots) : server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })
     : undefined;
@@ -250,6 +256,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
           timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes,
         }),
         ...(management && flags.model_management_port === 0 ? [management] : []),
+        ...(flags.enable_dashboard
+          ? [dashboardPlugin(server, { stats: (seconds) => liveStats.snapshot(seconds), management: management !== undefined && flags.model_management_port === 0 })]
+          : []),
       ],
     });
     transports.push({ name: 'REST', close: (graceMs?: number) => rest?.close(graceMs) ?? Promise.resolve() });

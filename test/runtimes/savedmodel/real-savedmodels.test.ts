@@ -150,4 +150,43 @@ describe('SavedModel runtime on real TensorFlow exports', { skip }, () => {
     assertClose([(z[2]! - z[1]!) / (fares[2]! - fares[1]!)], [(z[1]! - z[0]!) / (fares[1]! - fares[0]!)], 1e-4);
     await m.close();
   });
+
+  it('the tfjs-node test SavedModels (TF 2.x tf.Module) answer as tfjs-node\'s saved_model_test expects', async () => {
+    const run = async (name: string, inputs: Record<string, Tensor>, signatureName = 'serving_default') => {
+      const m = await load(name);
+      try {
+        return await m.run({ signatureName, inputs });
+      } finally {
+        await m.close();
+      }
+    };
+    const i32 = (values: number[], shape: number[] = []): Tensor => ({ dtype: 'int32', shape, data: Int32Array.from(values) });
+    assert.deepEqual(Array.from((await run('tfjs_times_three_float', { x: f32([], [2]) }))['output_0']?.data as Float32Array), [6]);
+    assert.deepEqual(Array.from((await run('tfjs_times_two_int', { x: i32([4]) }))['output_0']?.data as Int32Array), [8]);
+    const u8 = await run('tfjs_uint8_multiply', { x: { dtype: 'uint8', shape: [1], data: Uint8Array.from([7]) } });
+    assert.deepEqual([u8['output_0']?.dtype, Array.from(u8['output_0']?.data as Int32Array)], ['int32', [42]]);
+    const i64 = await run('tfjs_int64_multiply', { x: { dtype: 'int64', shape: [2], data: new BigInt64Array([2n, 3n]) } });
+    assert.deepEqual(Array.from(i64['output_0']?.data as BigInt64Array), [12n, 18n]);
+    assert.deepEqual(Array.from((await run('tfjs_module_with_multiple_signatures', { x: f32([], [2]) }))['output_0']?.data as Float32Array), [6]);
+    assert.deepEqual(Array.from((await run('tfjs_module_with_multiple_signatures', { x: f32([], [2]) }, 'timestwo'))['output_0']?.data as Float32Array), [4]);
+    const multi = await run('tfjs_model_multi_output', { x: i32([3]), y: i32([5]) });
+    assert.deepEqual([Array.from(multi['output_0']?.data as Int32Array), Array.from(multi['output_1']?.data as Int32Array)], [[6], [5]]);
+    const single = await run('tfjs_model_single_input_multi_output', { x: i32([3]) });
+    assert.deepEqual([Array.from(single['output_0']?.data as Int32Array), Array.from(single['output_1']?.data as Int32Array)], [[6], [3]]);
+  });
+
+  it('rust_regression_tf1 (TF 1.2.1) serves with the tag set {serve, train}: y_hat = w·x + b from its checkpoint', async () => {
+    const rt2 = await SavedModelRuntime.create({ workers: 0, tags: ['serve', 'train'] });
+    try {
+      const m = await rt2.load({ modelName: 'r', version: 1, path: version('rust_regression_tf1') });
+      const bundle = TensorBundle.open(path.join(version('rust_regression_tf1'), 'variables', 'variables'));
+      const w = (bundle.read('w').data as Float32Array)[0] as number;
+      const b = (bundle.read('b').data as Float32Array)[0] as number;
+      const r = await m.run({ signatureName: 'tensorflow/serving/regress', inputs: { x: f32([3], [1, 2, -4]), y: f32([3], [0, 0, 0]) } });
+      assertClose(r['out']?.data as Float32Array, [1, 2, -4].map((x) => w * x + b), 1e-6);
+      await m.close();
+    } finally {
+      await rt2.close();
+    }
+  });
 });

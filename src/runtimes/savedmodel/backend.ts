@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installKernelGuards, poisonActiveBackend } from './kernel-guards.ts';
+import { installKernelGuards, poisonActiveBackend } from '../tfjs-kernels/kernel-guards.ts';
 
 /** A tfjs backend name inferd can run on. */
 export type BackendName = 'wasm' | 'cpu';

@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { InferdError, throwIfAborted } from '../../core/errors.ts';
+import { installKernelGuards } from '../tfjs-kernels/kernel-guards.ts';
 import type { LoadRequest, LoadedModel, Runtime } from '../../core/runtime.ts';
 import { hasModelJson, readModelFiles } from './model-files.ts';
 import { graphSignature, layersSignature } from './signature.ts';
@@ -21,13 +22,17 @@ export class TfjsRuntime implements Runtime {
 
   /**
    * Create the runtime. Uses the tfjs backend this thread already runs, else tfjs-backend-cpu (pure JavaScript,
-   * no native code: a TF.js model's kernels are JavaScript loops).
+   * no native code: a TF.js model's kernels are JavaScript loops), with the shared kernel guards installed.
    */
   static async create(): Promise<TfjsRuntime> {
     if (!tf.engine().backendName) {
       tf.enableProdMode();
+      installKernelGuards('cpu');
       await tf.setBackend('cpu');
     }
+    // TensorFlow's answers for empty reductions (NaN mean, identities, ArgMax errors) on whichever backend runs.
+    const active = tf.engine().backendName;
+    if (active === 'cpu' || active === 'wasm') installKernelGuards(active);
     return new TfjsRuntime();
   }
 

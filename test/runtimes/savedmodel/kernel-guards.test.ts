@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { InferdError } from '../../../src/core/errors.ts';
 import type { LoadedModel } from '../../../src/core/runtime.ts';
 import type { Tensor } from '../../../src/core/tensor.ts';
-import { mergeBroadcastDims } from '../../../src/runtimes/savedmodel/kernel-guards.ts';
+import { mergeBroadcastDims } from '../../../src/runtimes/tfjs-kernels/kernel-guards.ts';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
 import { writeAffineTf1, writeMatMul, writePooledEmbedding, writeReduction, type ReductionOp } from '../../support/savedmodel-small.ts';
 

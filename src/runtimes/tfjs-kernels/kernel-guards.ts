@@ -12,6 +12,9 @@
  * INVALID_ARGUMENT naming the limit. As a net for kernels nobody has found yet, every wasm output buffer is filled
  * with UNWRITTEN_BYTE before its kernel runs, so an unwritten float is a recognisable NaN that the server's output
  * check (core/output-check.ts) refuses, never a stale value.
+ *
+ * Shared by the two runtimes that run TensorFlow.js kernels (savedmodel, tfjs): this folder is kernel plumbing, not a
+ * runtime, and imports only core and tfjs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InferdError } from '../../core/errors.ts';

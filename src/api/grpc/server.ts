@@ -130,7 +130,7 @@ export function serviceDefinition(
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (m: object) => asBuffer(req.encode(m).finish()),
-      requestDeserialize: deserializers[method.name] ?? ((b: Buffer) => req.decode(b)),
+      requestDeserialize: tolerant(deserializers[method.name] ?? ((b: Buffer) => req.decode(b))),
       responseSerialize: (m: object) => asBuffer(m instanceof Uint8Array ? m : res.encode(m).finish()),
       responseDeserialize: (b: Buffer) => res.decode(b),
       originalName: method.name,
@@ -139,8 +139,27 @@ export function serviceDefinition(
   return def as ServiceDefinition;
 }
 
+/** A request whose bytes did not parse; the handler answers INVALID_ARGUMENT instead of grpc-js' INTERNAL. */
+class MalformedRequest {
+  constructor(readonly reason: string) {}
+}
+
+/** A deserializer that never throws: malformed bytes become a MalformedRequest for the handler to refuse. */
+function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    try {
+      return deserialize(bytes);
+    } catch (err) {
+      return new MalformedRequest(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
 function handlersOf(impls: Readonly<Record<string, UnaryImpl<never, unknown>>>): UntypedServiceImplementation {
-  return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [k, unary(impl)])) as UntypedServiceImplementation;
+  return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [k, unary((request: unknown, signal) =>
+    request instanceof MalformedRequest
+      ? Promise.reject(InferdError.invalidArgument(`Failed to parse request: ${request.reason}`))
+      : impl(request as never, signal))])) as UntypedServiceImplementation;
 }
 
 function address(host: string, port: number): string {

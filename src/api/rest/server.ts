@@ -124,7 +124,8 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method === 'OPTIONS') {
       const origin = req.headers.origin;
-      return reply.code(typeof origin === 'string' && /^https?:\/\//.test(origin) ? 200 : 400).send('');
+      if (typeof origin === 'string' && /^https?:\/\//.test(origin)) return reply.code(200).send('');
+      return reply.code(400).type('application/json').send(JSON.stringify({ error: 'OPTIONS (CORS preflight) needs an http(s) Origin header' }));
     }
     try {
       const r = routeV1(req.method, req.url);
@@ -229,7 +230,7 @@ export function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
   const body = raw instanceof Uint8Array ? raw : new Uint8Array(0);
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
   if (encoding === '' || encoding === 'identity') return body;
-  if (encoding !== 'gzip') throw InferdError.unimplemented(`Unsupported Content-Encoding: ${encoding}`);
+  if (encoding !== 'gzip') throw InferdError.invalidArgument(`Unsupported Content-Encoding: ${encoding} (only gzip and identity are accepted)`);
   try {
     return gunzipSync(body, { maxOutputLength: maxBody });
   } catch (err) {

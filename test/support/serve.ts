@@ -46,7 +46,7 @@ export interface ExitedServer {
 /** Run `inferd <args>` to completion (for flag errors and startup failures). */
 export async function runInferd(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ExitedServer> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...args], {
-    env: { ...process.env, ...options.env },
+    env: { INFERD_RUN_SOURCES: '1', ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -66,7 +66,7 @@ export async function startServer(args: readonly string[], options: { env?: Node
   const child = spawn(
     process.execPath,
     [path.join(REPO_ROOT, 'bin', 'inferd.js'), 'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, ...args],
-    { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { INFERD_RUN_SOURCES: '1', ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
   let stdout = '';

@@ -50,7 +50,9 @@ function shareWeights(flat: FlatModel): FlatModel {
   return { ...flat, weights };
 }
 
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
+// dist/ build the thread runs the emitted JavaScript directly (no TypeScript at run time).
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 /** Runs requests on worker threads. */
 export class WorkerPool implements Executor {

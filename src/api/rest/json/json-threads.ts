@@ -34,7 +34,9 @@ interface Slot {
   alive: boolean;
 }
 
-const ENTRY = new URL('./json-thread-entry.mjs', import.meta.url);
+// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
+// dist/ build the thread runs the emitted JavaScript directly (no TypeScript at run time).
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./json-thread-entry.mjs', import.meta.url) : new URL('./json-thread.js', import.meta.url);
 
 /** Parses and encodes on worker threads above size thresholds. */
 export class CodecThreads {

@@ -1,7 +1,7 @@
 /**
  * `serve`'s security flags (docs/security.md): TLS for each port (TensorFlow Serving's `--ssl_config_file` for gRPC,
  * `--rest_api_ssl_config_file` for REST), bearer tokens (`--auth_tokens_file`), bind address per port, the reload-RPC
- * switch and `--allowed_model_roots`. setupSecurity reads the files once (a bad file fails start-up) and keeps them
+ * switch, `--allowed_model_roots`, the management port and `--redact_paths_in_errors`. setupSecurity reads the files once (a bad file fails start-up) and keeps them
  * current: a changed file is re-read, validated and put in force for new connections and requests.
  */
 import type { Command } from 'commander';
@@ -25,6 +25,7 @@ export interface SecurityFlags {
   allowed_model_roots?: string;
   model_management_port: number;
   model_management_host: string;
+  redact_paths_in_errors: boolean;
 }
 
 /** Register the security flags on `serve`. */
@@ -40,6 +41,7 @@ export function addSecurityOptions(cmd: Command): Command {
     .option('--enable_reload_config_rpc [bool]', 'serve ModelService.HandleReloadConfigRequest (TF Serving always does); false → UNIMPLEMENTED', boolFlag, true)
     .option('--model_management_port <port>', 'with --enable_model_management: serve the repository API on this port instead of the REST port; 0 = on the REST port', portFlag, 0)
     .option('--model_management_host <address>', 'interface to bind --model_management_port to', '127.0.0.1')
+    .option('--redact_paths_in_errors [bool]', 'errors and statuses sent to clients name no disk paths (a model\'s base path becomes <name>); default keeps TF Serving\'s texts', boolFlag, false)
     .option('--allowed_model_roots <paths>', 'comma-separated absolute paths (or URI prefixes) that the reload RPC and the repository API may load models from (default: anywhere)');
 }
 

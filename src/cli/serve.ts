@@ -26,6 +26,7 @@ import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
 import { LiveStats } from '../observability/live-stats.ts';
+import { redactingFacade } from '../server/security/redact.ts';
 import { boolFlag, intFlag, portFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
 import { installShutdown } from './shutdown.ts';
@@ -231,12 +232,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const roots = security.allowedModelRoots;
   // Live traffic statistics for the dashboard's charts (bounded: 120 one-second buckets).
   const liveStats = new LiveStats();
+  // What clients talk to: the server, or with --redact_paths_in_errors a view whose errors name no disk paths.
+  const facade = flags.redact_paths_in_errors ? redactingFacade(server, () => server.models()) : server;
   const management = flags.enable_model_management
-    ? managementPlugin(roots ? restrictModelRoots(server, roots) : server, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })
+    ? managementPlugin(roots ? restrictModelRoots(facade, roots) : facade, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })
     : undefined;
   const restSecurity = { ...(security.access ? { access: security.access } : {}), onDenied };
   if (flags.rest_api_port !== 0) {
-    rest = await startRestServer(server, {
+    rest = await startRestServer(facade, {
       host: restHost,
       ...(security.restTls ? { tls: security.restTls } : {}),
       security: restSecurity,
@@ -249,9 +252,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
       bodyTimeoutMs: flags.rest_api_body_timeout_ms,
       keepAliveTimeoutMs: flags.rest_api_keepalive_timeout_ms,
       ...connectionCaps,
-      readiness: server,
+      readiness: facade,
       plugins: [
-        oipRestPlugin(server, {
+        oipRestPlugin(facade, {
           server: SERVER_INFO, management: management !== undefined && flags.model_management_port === 0,
           timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes,
         }),
@@ -269,7 +272,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   let managementPort = 0;
   if (management && flags.model_management_port !== 0) {
     // The repository API on its own port (loopback by default), with the REST port's TLS and tokens.
-    const mgmt = await startRestServer(server, {
+    const mgmt = await startRestServer(facade, {
       host: flags.model_management_host, port: flags.model_management_port, servingRoutes: false, plugins: [management],
       security: restSecurity, ...(security.restTls ? { tls: security.restTls } : {}),
     });
@@ -281,7 +284,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   let grpc: GrpcServer | undefined;
   if (flags.port !== 0 || flags.grpc_socket_path) {
     try {
-      grpc = await startGrpcServer(server, {
+      grpc = await startGrpcServer(facade, {
         host: grpcHost,
         port: flags.port,
         ...(security.grpcTls ? { tls: security.grpcTls } : {}),
@@ -294,10 +297,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
           reloadConfig: async (config: ModelServerConfig) => {
             if (roots) checkModelRoots(config.models, roots, server.currentConfig());
             log.info({ models: config.models.map((m) => m.name) }, 'HandleReloadConfigRequest: applying a new ModelServerConfig');
-            await server.reloadConfig(config);
+            await facade.reloadConfig(config);
           },
         } : {}),
-        inference: { server: SERVER_INFO, readiness: server, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(server, roots) : server } : {}) },
+        inference: { server: SERVER_INFO, readiness: facade, ...(flags.enable_model_management && flags.model_management_port === 0 ? { repository: roots ? restrictModelRoots(facade, roots) : facade } : {}) },
         connectionCaps,
         // A message larger than the tensor limit (plus room for non-tensor fields) could never be served: refuse it
         // before grpc-js buffers it. --grpc_channel_arguments may still override this.

@@ -277,7 +277,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       security: restSecurity, ...(security.restTls ? { tls: security.restTls } : {}),
     });
     managementPort = mgmt.port;
-    transports.push({ name: 'management', close: () => mgmt.close() });
+    transports.push({ name: 'management', close: (graceMs?: number) => mgmt.close(graceMs) });
     security.onRestTls((tls) => mgmt.setTls(tls));
     log.info({ port: mgmt.port }, `Serving the model management API at ${flags.model_management_host}:${mgmt.port} ...`);
   }

@@ -25,3 +25,10 @@ export function boolFlag(value: string | undefined): boolean {
 
 /** Parse a port (0–65535). */
 export const portFlag = intFlag(0, 65535);
+
+/** Parse a rate in [0, 1]. */
+export function rateFlag(value: string): number {
+  const n = Number(value.trim());
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a number in [0, 1], got "${value}"`);
+  return n;
+}

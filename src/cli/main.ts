@@ -1,13 +1,18 @@
-/** inferd's command line: `inferd serve`, `inferd inspect`. argv → options; no logic of its own. */
+/**
+ * inferd's command line: `inferd serve`, `inferd inspect`, `inferd bench`. argv → options; no logic of its own.
+ * A drop-in for tensorflow_model_server: flags without a subcommand mean `serve`
+ * (`inferd --port=8500 --rest_api_port=8501 --model_name=m --model_base_path=/models/m`), and `--version`
+ * (`--version`, `--version=true`, also after `serve`) prints tensorflow_model_server's two version lines.
+ */
 import { Command, CommanderError } from 'commander';
 import { benchCommand } from './bench.ts';
 import { inspectCommand } from './inspect.ts';
 import { predictCommand } from './predict.ts';
 import { serveCommand } from './serve.ts';
+import { normalizeArgv, versionText } from './version.ts';
 
 const program = new Command('inferd')
   .description('A model server for Node.js: TensorFlow Serving\'s REST and gRPC APIs for SavedModel and ONNX models')
-  .version('inferd 0.1.0', '--version')
   .enablePositionalOptions() // `inferd bench --version N` is the model version, not inferd's
   .showHelpAfterError(false)
   .exitOverride();
@@ -16,8 +21,13 @@ program.addCommand(benchCommand());
 program.addCommand(inspectCommand());
 program.addCommand(predictCommand());
 
+const argv = normalizeArgv(process.argv);
 try {
-  await program.parseAsync(process.argv);
+  if (argv === 'version') {
+    process.stdout.write(versionText());
+    process.exit(0);
+  }
+  await program.parseAsync(argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     // commander already printed the one-line reason; help and version exit 0.

@@ -27,9 +27,11 @@ import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../ser
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
 import { LiveStats } from '../observability/live-stats.ts';
 import { redactingFacade } from '../server/security/redact.ts';
-import { boolFlag, intFlag, portFlag } from './flags.ts';
+import { boolFlag, intFlag, portFlag, rateFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
 import { installShutdown } from './shutdown.ts';
+import { DEFAULT_MONITORING_CONFIG, loadMonitoringConfig, type MonitoringConfig } from '../server/config/monitoring-config.ts';
+import { Observability } from '../observability/index.ts';
 
 /** Name and version the server reports (Open Inference Protocol server metadata), from package.json. */
 const SERVER_INFO = {
@@ -79,14 +81,31 @@ export interface ServeFlags extends SecurityFlags {
   enable_per_model_batching_parameters: boolean;
   drain_delay_seconds: number;
   drain_timeout_seconds: number;
+  monitoring_config_file?: string;
+  access_log: boolean;
+  access_log_sample_rate: number;
+  enable_model_warmup: boolean;
+  num_request_iterations_for_warmup: number;
 }
 
-/** Flags accepted for compatibility with tensorflow_model_server that have no meaning in inferd. */
+/**
+ * tensorflow_model_server flags inferd accepts but does not act on (TensorFlow-runtime, GPU, TPU, TFLite and
+ * thread-pool tuning; ALTS). Each one given is named in a startup warning saying it has no effect.
+ */
 export const IGNORED_FLAGS = [
   'grpc_max_threads', 'enable_profiler', 'flush_filesystem_caches', 'num_unload_threads',
   'tensorflow_session_parallelism', 'per_process_gpu_memory_fraction',
-  'remove_unused_fields_from_bundle_metagraph', 'xla_cpu_compilation_enabled', 'enable_model_warmup',
+  'remove_unused_fields_from_bundle_metagraph', 'xla_cpu_compilation_enabled', 'xla_gpu_compilation_enabled',
+  'tensorflow_session_config_file', 'platform_config_file', 'mixed_precision', 'prefer_tflite_model', 'use_tflite_model',
+  'tflite_num_threads', 'tflite_interpreter_pool_size', 'thread_pool_factory_config_file', 'use_alts_credentials',
+  'enable_signature_method_name_check', 'skip_initialize_tpu',
 ] as const;
+
+/** The startup warnings for the ignored flags that were given. */
+export function ignoredFlagWarnings(flags: Readonly<Record<string, unknown>>): string[] {
+  return IGNORED_FLAGS.filter((name) => flags[name] !== undefined)
+    .map((name) => `--${name} has no effect in inferd (accepted for compatibility with tensorflow_model_server)`);
+}
 
 /** Register `serve` on the program. */
 export function serveCommand(): Command {
@@ -131,6 +150,11 @@ export function serveCommand(): Command {
     .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
     .option('--drain_delay_seconds <s>', 'on SIGTERM/SIGINT: seconds to keep serving while reporting not ready, so load balancers take this replica out first (inferd extension)', intFlag(0), 0)
     .option('--drain_timeout_seconds <s>', 'on SIGTERM/SIGINT: seconds requests in flight get to finish after the ports close (inferd extension; fits Kubernetes\' 30 s grace with the delay)', intFlag(0), 20)
+    .option('--enable_model_warmup [bool]', 'replay <version>/assets.extra/tf_serving_warmup_requests before a version becomes AVAILABLE', boolFlag, true)
+    .option('--num_request_iterations_for_warmup <n>', 'times each warmup request is replayed; 0 = once', intFlag(0), 0)
+    .option('--monitoring_config_file <path>', 'MonitoringConfig (text format): prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" } serves metrics on the REST port')
+    .option('--access_log [bool]', 'one JSON log line per request on stderr (inferd extension)', boolFlag, true)
+    .option('--access_log_sample_rate <rate>', 'fraction of successful requests written to the access log, 0..1; failures are always logged (inferd extension)', rateFlag, 1)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
   addSecurityOptions(cmd);
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility with tensorflow_model_server; no effect in inferd'));
@@ -158,6 +182,7 @@ export function modelsFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): Serv
 /** Start everything; resolves once listening. Exits the process on fatal startup errors and on SIGINT/SIGTERM. */
 export async function serve(flags: ServeFlags): Promise<void> {
   const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
+  for (const warning of ignoredFlagWarnings(flags as unknown as Record<string, unknown>)) log.warn({ flag: warning.split(' ')[0] }, warning);
   if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
   if (flags.model_management_port !== 0 && !flags.enable_model_management) fail('INVALID_ARGUMENT: --model_management_port requires --enable_model_management');
   // Security files first: a bad certificate or tokens file fails start-up before any model loads.
@@ -195,9 +220,27 @@ export async function serve(flags: ServeFlags): Promise<void> {
       fail(err instanceof InferdError ? err.toString() : (err as Error).message);
     }
   }
+  let monitoring: MonitoringConfig = DEFAULT_MONITORING_CONFIG;
+  if (flags.monitoring_config_file) {
+    try {
+      monitoring = await loadMonitoringConfig(flags.monitoring_config_file);
+    } catch (err) {
+      const detail = parseErrorDetail(err);
+      if (detail) process.stderr.write(`${detail}\n`);
+      fail(err instanceof InferdError ? err.toString() : (err as Error).message);
+    }
+  }
+  const known = { has: (_name: string): boolean => true };
+  const observability = Observability.create({
+    log,
+    metrics: monitoring.prometheus.enable ? { knownModel: (name) => known.has(name) } : false,
+    accessLog: { enabled: flags.access_log, sampleRate: flags.access_log_sample_rate },
+  });
   const server = await createModelServer({
     models,
-    ...(batching ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters }) } : {}),
+    ...(batching
+      ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters, onBatcher: (m, v, b) => observability.onBatcher(m, v, b) }) }
+      : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
     requestLimits: { maxTensorBytes: flags.max_request_tensor_bytes },
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
@@ -211,12 +254,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ...(flags.saved_model_workers !== undefined ? { savedModelWorkers: flags.saved_model_workers } : {}),
     },
     onTransition: (e) => {
+      observability.onTransition(e);
       const fields = { model: e.model, version: e.version, state: e.state, reason: e.reason, ...(e.loadMillis !== undefined ? { loadMillis: e.loadMillis } : {}) };
       if (e.error) log.warn({ ...fields, error: e.error.message }, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
       else log.info(fields, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
     },
     onWarning: (message, model) => log.warn({ model }, message),
   });
+  known.has = (name) => server.manager.status(name).length > 0 || server.modelNames().includes(name);
   await server.whenSettled();
   const unavailable = startupFailures(server);
   if (unavailable.length > 0 && !flags.allow_unavailable_models_at_startup) {
@@ -253,6 +298,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
       keepAliveTimeoutMs: flags.rest_api_keepalive_timeout_ms,
       ...connectionCaps,
       readiness: facade,
+      recorder: observability.recorder,
+      ...(observability.exporter ? { metrics: { path: monitoring.prometheus.path, exporter: observability.exporter } } : {}),
       plugins: [
         oipRestPlugin(facade, {
           server: SERVER_INFO, management: management !== undefined && flags.model_management_port === 0,
@@ -291,6 +338,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
         ...(security.access ? { access: security.access, onDenied } : {}),
         ...(flags.grpc_socket_path ? { socketPath: flags.grpc_socket_path } : {}),
         enableHealthCheck: flags.enable_grpc_healthcheck_service,
+        recorder: observability.recorder,
         allModelsAvailable: () => server.isReady(),
         tensorContent: flags.enable_serialization_as_tensor_content,
         ...(flags.enable_reload_config_rpc ? {

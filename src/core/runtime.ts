@@ -15,6 +15,11 @@ export interface RunRequest {
   readonly outputFilter?: readonly string[];
   /** Aborted when nobody waits for the answer any more (client gone, deadline): stop work if possible. */
   readonly signal?: AbortSignal;
+  /**
+   * Called by a batcher when this request (or a chunk of a split request) is dispatched in a merged run of
+   * `batchSize` rows, padding included (for access logs). Runtimes ignore it. Must not throw.
+   */
+  readonly onBatched?: (batchSize: number) => void;
 }
 
 /** Output tensors by signature alias. */

@@ -9,6 +9,7 @@ import { AllocationBudget, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '..
 import type { ServableHandle } from '../core/lifecycle/handle.ts';
 import { LifecycleManager } from '../core/lifecycle/manager.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
+import type { RunStats } from '../core/request-outcome.ts';
 import { DEFAULT_SIGNATURE } from '../core/signature.ts';
 import { decodeString, type Tensor } from '../core/tensor.ts';
 import { checkExampleSignature, rowWidth } from './example-signatures.ts';
@@ -116,14 +117,18 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
       }
       const limits = this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS;
       const inputs = call.decodeInputs(signature, signatureName, new AllocationBudget(limits, 'request'));
+      let batchSize: number | undefined;
+      const started = performance.now();
       const outputs = await handle.model.run({
         signatureName,
         inputs,
         ...(call.outputFilter && call.outputFilter.length > 0 ? { outputFilter: call.outputFilter } : {}),
         ...(call.signal ? { signal: call.signal } : {}),
+        onBatched: (size) => { batchSize = Math.max(batchSize ?? 0, size); },
       });
       chargeOutputs(outputs, limits);
-      return { served: { name: call.spec.name, version: handle.version, signatureName }, signature, outputs };
+      const run = { runMicros: (performance.now() - started) * 1000, ...(batchSize !== undefined ? { batchSize } : {}) };
+      return { served: { name: call.spec.name, version: handle.version, signatureName }, signature, outputs, run };
     } finally {
       handle.release();
     }
@@ -131,7 +136,7 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
 
   /** @inheritdoc */
   async classify(call: ExampleCall): Promise<ClassifyResult> {
-    const { served, outputs } = await this.runExamples(call, 'classify');
+    const { served, outputs, run } = await this.runExamples(call, 'classify');
     const scores = outputs.scores;
     const classes = outputs.classes;
     const n = call.examples.length;
@@ -142,17 +147,17 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
         score: scores ? Number(scores.data[i * k + j]) : 0,
       }));
     });
-    return { served, classifications };
+    return { served, classifications, run };
   }
 
   /** @inheritdoc */
   async regress(call: ExampleCall): Promise<RegressResult> {
-    const { served, outputs } = await this.runExamples(call, 'regress');
+    const { served, outputs, run } = await this.runExamples(call, 'regress');
     const out = outputs.outputs;
     if (!out || rowWidth(out, call.examples.length) !== 1) {
       throw InferdError.invalidArgument(`Expected output Tensor shape to be [${call.examples.length}] or [${call.examples.length},1]`);
     }
-    return { served, values: Array.from(out.data as ArrayLike<number>, Number) };
+    return { served, values: Array.from(out.data as ArrayLike<number>, Number), run };
   }
   // ---- internals ----
 
@@ -165,7 +170,9 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
   }
 
   /** Classify/regress over tf.Example (servables/tensorflow/classifier.cc, regressor.cc rules in our words). */
-  private async runExamples(call: ExampleCall, method: 'classify' | 'regress'): Promise<{ served: PredictResult['served']; outputs: Readonly<Record<string, Tensor>> }> {
+  private async runExamples(
+    call: ExampleCall, method: 'classify' | 'regress',
+  ): Promise<{ served: PredictResult['served']; outputs: Readonly<Record<string, Tensor>>; run: RunStats }> {
     const handle = this.acquire(call.spec);
     try {
       const signatureName = call.spec.signatureName || DEFAULT_SIGNATURE;
@@ -174,9 +181,15 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
       checkExampleSignature(signature, method);
       const examples = call.examples.map((e: Example) => encodeExample(withContext(e, call.context)));
       const inputs = { inputs: { dtype: 'string', shape: [examples.length], data: examples } as Tensor };
-      const outputs = await handle.model.run({ signatureName, inputs, ...(call.signal ? { signal: call.signal } : {}) });
+      let batchSize: number | undefined;
+      const started = performance.now();
+      const outputs = await handle.model.run({
+        signatureName, inputs, ...(call.signal ? { signal: call.signal } : {}),
+        onBatched: (size) => { batchSize = Math.max(batchSize ?? 0, size); },
+      });
       chargeOutputs(outputs, this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS);
-      return { served: { name: call.spec.name, version: handle.version, signatureName }, outputs };
+      const run = { runMicros: (performance.now() - started) * 1000, ...(batchSize !== undefined ? { batchSize } : {}) };
+      return { served: { name: call.spec.name, version: handle.version, signatureName }, outputs, run };
     } finally {
       handle.release();
     }

@@ -8,6 +8,7 @@
  */
 import type { Example } from '../core/example.ts';
 import type { AllocationBudget } from '../core/limits.ts';
+import type { RunStats } from '../core/request-outcome.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
 import type { Signature } from '../core/signature.ts';
 import type { Tensor } from '../core/tensor.ts';
@@ -61,6 +62,8 @@ export interface PredictResult {
   readonly served: ServedSpec;
   readonly signature: Signature;
   readonly outputs: Readonly<Record<string, Tensor>>;
+  /** Run time and batch size, for metrics and access logs. */
+  readonly run?: RunStats;
 }
 
 /** A classify or regress call over tf.Examples (context already merged or given separately). */
@@ -81,12 +84,16 @@ export interface ClassScore {
 export interface ClassifyResult {
   readonly served: ServedSpec;
   readonly classifications: readonly (readonly ClassScore[])[];
+  /** Run time and batch size, for metrics and access logs. */
+  readonly run?: RunStats;
 }
 
 /** Regression answer: one value per example. */
 export interface RegressResult {
   readonly served: ServedSpec;
   readonly values: readonly number[];
+  /** Run time and batch size, for metrics and access logs. */
+  readonly run?: RunStats;
 }
 
 /** Metadata answer: the served version and every signature. */

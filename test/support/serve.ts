@@ -60,12 +60,15 @@ export async function runInferd(args: readonly string[], options: { env?: NodeJS
 }
 
 /** Start `inferd serve` with the given extra flags; REST (and gRPC unless `grpc: false`) on free ports. */
-export async function startServer(args: readonly string[], options: { env?: NodeJS.ProcessEnv; grpc?: boolean; timeoutMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; grpc?: boolean; timeoutMs?: number; /** Call `inferd --flags` as tensorflow_model_server is called (no `serve`). */ noSubcommand?: boolean } = {},
+): Promise<RunningServer> {
   const restPort = await freePort();
   const grpcPort = options.grpc === false ? 0 : await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'bin', 'inferd.js'), 'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, ...args],
+    [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...(options.noSubcommand ? [] : ['serve']), '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, ...args],
     { env: { INFERD_RUN_SOURCES: '1', ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

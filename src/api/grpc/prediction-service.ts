@@ -12,7 +12,7 @@ import type { ProtoTypes } from './protos.ts';
 import { packSignatureDefMap } from './signature-def.ts';
 import { encodePredictResponse } from './predict-wire.ts';
 import type { TensorProtoMessage } from './tensor-proto.ts';
-import type { UnaryImpl } from './unary.ts';
+import type { CallNotes, UnaryImpl } from './unary.ts';
 
 /** PredictRequest as decoded. */
 export interface PredictRequestMessage {
@@ -57,7 +57,14 @@ const regressionResult = (r: RegressResult): unknown => ({ regressions: r.values
 export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: PredictionServiceOptions): PredictionHandlers {
   const { tensorContent } = options;
 
-  const predict = async (req: PredictRequestMessage, signal: AbortSignal): Promise<unknown> => {
+  /** Note what the facade resolved, for the call's outcome report. */
+  const note = (notes: CallNotes, r: { served: { version: number; signatureName: string }; run?: CallNotes['run'] }): void => {
+    notes.version = r.served.version;
+    notes.signature = r.served.signatureName;
+    if (r.run) notes.run = r.run;
+  };
+
+  const predict = async (req: PredictRequestMessage, signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     const spec = parseModelSpec(req.model_spec);
     const filter = req.output_filter ?? [];
     const result = await api.predict({
@@ -67,23 +74,30 @@ export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: 
       signal,
       dialect: 'grpc',
     });
+    note(notes, result);
     const outputs = Object.entries(result.outputs);
     return encodePredictResponse(result.served, filter.length === 0 ? outputs : outputs.filter(([alias]) => filter.includes(alias)), tensorContent);
   };
 
-  const classify = async (req: ExampleRequestMessage, signal: AbortSignal): Promise<unknown> => {
+  const classify = async (req: ExampleRequestMessage, signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     const spec = parseModelSpec(req.model_spec);
-    const result = await api.classify({ spec, ...decodeInput(req.input), signal });
+    const input = decodeInput(req.input);
+    notes.examples = input.examples.length;
+    const result = await api.classify({ spec, ...input, signal });
+    note(notes, result);
     return { model_spec: servedSpecMessage(result.served), result: classificationResult(result) };
   };
 
-  const regress = async (req: ExampleRequestMessage, signal: AbortSignal): Promise<unknown> => {
+  const regress = async (req: ExampleRequestMessage, signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     const spec = parseModelSpec(req.model_spec);
-    const result = await api.regress({ spec, ...decodeInput(req.input), signal });
+    const input = decodeInput(req.input);
+    notes.examples = input.examples.length;
+    const result = await api.regress({ spec, ...input, signal });
+    note(notes, result);
     return { model_spec: servedSpecMessage(result.served), result: regressionResult(result) };
   };
 
-  const multiInference = async (req: MultiInferenceRequestMessage, signal: AbortSignal): Promise<unknown> => {
+  const multiInference = async (req: MultiInferenceRequestMessage, signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     const tasks = req.tasks ?? [];
     if (tasks.length === 0) throw InferdError.invalidArgument('Expected at least one task');
     const first = parseModelSpec(tasks[0]?.model_spec);
@@ -105,18 +119,21 @@ export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: 
       return { method, spec: taskSpec };
     });
     const input = decodeInput(req.input);
+    notes.examples = input.examples.length;
     const results = await Promise.all(plans.map(async ({ method, spec }) => {
       if (method === METHOD.classify) {
         const r = await api.classify({ spec, ...input, signal });
+        note(notes, r);
         return { model_spec: servedSpecMessage(r.served), classification_result: classificationResult(r) };
       }
       const r = await api.regress({ spec, ...input, signal });
+      note(notes, r);
       return { model_spec: servedSpecMessage(r.served), regression_result: regressionResult(r) };
     }));
     return { results };
   };
 
-  const getModelMetadata = async (req: GetModelMetadataRequestMessage): Promise<unknown> => {
+  const getModelMetadata = async (req: GetModelMetadataRequestMessage, _signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     requireModelSpec(req.model_spec);
     const fields = req.metadata_field ?? [];
     if (fields.length === 0) throw InferdError.invalidArgument('GetModelMetadataRequest must specify at least one metadata_field');
@@ -125,6 +142,7 @@ export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: 
     }
     const spec = parseModelSpec(req.model_spec);
     const meta = await api.metadata(spec);
+    notes.version = meta.version;
     return {
       model_spec: { name: meta.name, version: { value: meta.version } },
       metadata: { signature_def: packSignatureDefMap(types, meta.signatures) },

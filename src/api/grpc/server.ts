@@ -14,6 +14,7 @@ import type protobuf from 'protobufjs';
 import type { Server as NetServer } from 'node:net';
 import { InferdError } from '../../core/errors.ts';
 import { guardConnections, type ConnectionCaps } from '../connection-guard.ts';
+import type { RequestRecorder } from '../../core/request-outcome.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import { healthService } from './health.ts';
 import { inferenceServiceHandlers, type InferenceServiceOptions } from './oip/inference-service.ts';
@@ -24,6 +25,7 @@ import { PROTO_ROOT, SERVICE_PROTO_FILES, protoTypes } from './protos.ts';
 import { authInterceptor, RotatingServerCredentials, type DeniedCall, type GrpcTlsOptions } from './security.ts';
 import { unary, type UnaryImpl } from './unary.ts';
 import type { AccessCheck } from '../../server/security/tokens.ts';
+import { rememberWireSize } from './wire-size.ts';
 
 /** Options of startGrpcServer; each default is beside its field. */
 export interface GrpcServerOptions {
@@ -45,6 +47,8 @@ export interface GrpcServerOptions {
   readonly enableReflection?: boolean;
   /** Connection caps per port and per client address (`--max_connections`, `--max_connections_per_client`). Defaults: connection-guard.ts. */
   readonly connectionCaps?: ConnectionCaps;
+  /** Where PredictionService and ModelService calls are reported (metrics, access log). Default: nowhere. */
+  readonly recorder?: RequestRecorder;
   /** Applies HandleReloadConfigRequest; absent → that RPC answers UNIMPLEMENTED. */
   readonly reloadConfig?: ReloadConfigCallback;
   /** Serve TLS (`--ssl_config_file`) on the TCP port and the socket. Default: insecure, as TF Serving without the flag. */
@@ -130,8 +134,13 @@ export function serviceDefinition(
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: (m: object) => asBuffer(req.encode(m).finish()),
-      requestDeserialize: tolerant(deserializers[method.name] ?? ((b: Buffer) => req.decode(b))),
-      responseSerialize: (m: object) => asBuffer(m instanceof Uint8Array ? m : res.encode(m).finish()),
+      requestDeserialize: sized(tolerant(deserializers[method.name] ?? ((b: Buffer) => req.decode(b)))),
+      responseSerialize: (m: object) => {
+        if (m instanceof Uint8Array) return asBuffer(m);
+        const bytes = asBuffer(res.encode(m).finish());
+        rememberWireSize(m, bytes.byteLength);
+        return bytes;
+      },
       responseDeserialize: (b: Buffer) => res.decode(b),
       originalName: method.name,
     };
@@ -155,11 +164,26 @@ function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => u
   };
 }
 
-function handlersOf(impls: Readonly<Record<string, UnaryImpl<never, unknown>>>): UntypedServiceImplementation {
-  return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [k, unary((request: unknown, signal) =>
-    request instanceof MalformedRequest
-      ? Promise.reject(InferdError.invalidArgument(`Failed to parse request: ${request.reason}`))
-      : impl(request as never, signal))])) as UntypedServiceImplementation;
+/** A deserializer that remembers each decoded message's wire size (wire-size.ts). */
+function sized(decode: (bytes: Buffer) => unknown): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    const message = decode(bytes);
+    rememberWireSize(message, bytes.byteLength);
+    return message;
+  };
+}
+
+/** RPCs that run a model (TF Serving's request metrics); the others are metadata calls. */
+const INFERENCE_RPCS = new Set(['Predict', 'Classify', 'Regress', 'MultiInference']);
+
+function handlersOf(impls: Readonly<Record<string, UnaryImpl<never, unknown>>>, recorder?: RequestRecorder): UntypedServiceImplementation {
+  return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [
+    k,
+    unary((request: unknown, signal, notes) =>
+      request instanceof MalformedRequest
+        ? Promise.reject(InferdError.invalidArgument(`Failed to parse request: ${request.reason}`))
+        : impl(request as never, signal, notes), recorder ? { recorder, api: k, kind: INFERENCE_RPCS.has(k) ? 'inference' : 'metadata' } : undefined),
+  ])) as UntypedServiceImplementation;
 }
 
 function address(host: string, port: number): string {
@@ -201,11 +225,11 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
     serviceDefinition(types.root, 'tensorflow.serving.PredictionService', {
       Predict: (bytes) => readPredictRequest(bytes, types.ModelSpec),
     }),
-    handlersOf(predictionHandlers(api, types, { tensorContent: options.tensorContent ?? false })),
+    handlersOf(predictionHandlers(api, types, { tensorContent: options.tensorContent ?? false }), options.recorder),
   );
   server.addService(
     serviceDefinition(types.root, 'tensorflow.serving.ModelService'),
-    handlersOf(modelServiceHandlers(api, types, options.reloadConfig)),
+    handlersOf(modelServiceHandlers(api, types, options.reloadConfig), options.recorder),
   );
   server.addService(
     serviceDefinition(types.root, 'inference.GRPCInferenceService'),

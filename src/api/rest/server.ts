@@ -6,8 +6,10 @@ import type { Server as TlsServer } from 'node:tls';
 import { availableParallelism } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { InferdError, toInferdError } from '../../core/errors.ts';
+import { type Code, InferdError, toInferdError } from '../../core/errors.ts';
 import { LimitExceededError } from '../../core/limits.ts';
+import { type MetricsExporter, NO_RECORDER, type RequestKind, type RequestRecorder, type RunStats } from '../../core/request-outcome.ts';
+import { requestIdentity } from '../request-id.ts';
 import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
 import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
@@ -34,6 +36,10 @@ export interface RestServerOptions extends RestConnectionOptions {
   readonly timeoutMs?: number;
   /** Add CORS headers to every /v1 response (`--rest_api_enable_cors_support`). Default false. */
   readonly enableCors?: boolean;
+  /** Where each /v1 request's outcome is reported (metrics, access log). Default: nowhere. */
+  readonly recorder?: RequestRecorder;
+  /** Serve Prometheus text at `path` (`--monitoring_config_file`; GET only, exact path). Default none. */
+  readonly metrics?: { readonly path: string; readonly exporter: MetricsExporter };
   /** Serve /v2/health/live, /v2/health/ready and /v2/models/{m}[/versions/{v}]/ready from this (health.ts). Default none. */
   readonly readiness?: ReadinessApi;
   /**
@@ -96,6 +102,8 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
     const error = toInferdError(err);
     return reply.code(httpStatusOf(error)).type('application/json').send(JSON.stringify({ error: error.message }));
   };
+  const recorder = options.recorder ?? NO_RECORDER;
+  const observed = recorder !== NO_RECORDER;
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     if (err.statusCode === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -127,13 +135,48 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
       if (typeof origin === 'string' && /^https?:\/\//.test(origin)) return reply.code(200).send('');
       return reply.code(400).type('application/json').send(JSON.stringify({ error: 'OPTIONS (CORS preflight) needs an http(s) Origin header' }));
     }
+    const started = performance.now();
+    const identity = requestIdentity(req.headers['x-request-id'], req.headers.traceparent);
+    reply.header('x-request-id', identity.requestId);
+    if (identity.traceparent !== undefined) reply.header('traceparent', identity.traceparent);
+    const info: RequestInfo = { api: '', kind: 'metadata' };
+    let done: (() => void) | undefined;
+    let code: Code = 'OK';
+    let error: string | undefined;
+    let payload: string | Uint8Array;
     try {
       const r = routeV1(req.method, req.url);
+      info.model = r.model;
+      if (r.version !== undefined) info.version = r.version;
+      if (r.kind !== 'status' && r.kind !== 'metadata') {
+        info.api = r.kind;
+        info.kind = 'inference';
+      }
+      if (observed) done = recorder.started('REST', r.model);
       const body = readBody(req, maxBody);
-      const payload = await dispatch(api, codec, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000));
+      payload = await dispatch(api, codec, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000), info);
       reply.code(200).type('application/json').send(payload);
     } catch (err) {
-      return sendError(reply, err);
+      const e = toInferdError(err);
+      code = e.code;
+      error = e.message;
+      payload = JSON.stringify({ error: e.message });
+      reply.code(httpStatusOf(e)).type('application/json').send(payload);
+    }
+    if (observed) {
+      done?.();
+      recorder.finished({
+        entrypoint: 'REST', api: info.api, kind: info.kind, code, latencyMicros: (performance.now() - started) * 1000,
+        requestBytes: req.body instanceof Uint8Array ? req.body.byteLength : 0, responseBytes: typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength,
+        requestId: identity.requestId,
+        ...(info.model !== undefined ? { model: info.model } : {}),
+        ...(info.version !== undefined ? { version: info.version } : {}),
+        ...(info.signature !== undefined ? { signature: info.signature } : {}),
+        ...(info.examples !== undefined ? { examples: info.examples } : {}),
+        ...(info.run !== undefined ? { runMicros: info.run.runMicros } : {}),
+        ...(info.run?.batchSize !== undefined ? { batchSize: info.run.batchSize } : {}),
+        ...(error !== undefined ? { error } : {}),
+      });
     }
     return reply;
   };
@@ -142,6 +185,10 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
     app.route({ method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'], url: '/V1/*', handler });
   }
   if (options.readiness) registerHealthRoutes(app, options.readiness);
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get(metrics.path, async (_req, reply) => reply.code(200).type(metrics.exporter.contentType).send(await metrics.exporter.scrape()));
+  }
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }
@@ -169,18 +216,32 @@ function tlsServerOptions(tls: RestTlsOptions): { key: string; cert: string; ca?
   return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert: tls.clientVerify, rejectUnauthorized: tls.clientVerify };
 }
 
+/** What the handler learns about a request while serving it, for its outcome report. */
+interface RequestInfo {
+  api: string;
+  kind: RequestKind;
+  model?: string;
+  version?: number;
+  signature?: string;
+  examples?: number;
+  run?: RunStats;
+}
+
+/** Answer one routed request; fills `info` with what the facade resolved (version, signature, run stats). */
 async function dispatch(
   api: ServingApi,
   codec: CodecThreads,
   r: ReturnType<typeof routeV1>,
   body: Uint8Array,
   signal: AbortSignal,
+  info: RequestInfo,
 ): Promise<string | Uint8Array> {
   switch (r.kind) {
     case 'status':
       return encodeStatus(api.status(r.model, r.version));
     case 'metadata': {
       const md = await api.metadata({ name: r.model, ...versionOf(r) });
+      info.version = md.version;
       return encodeMetadata(md.name, md.version, md.signatures);
     }
     case 'predict': {
@@ -202,20 +263,27 @@ async function dispatch(
         dialect: 'rest',
       });
       parsed = undefined;
+      info.version = result.served.version;
+      info.signature = result.served.signatureName;
+      if (result.run) info.run = result.run;
       if (!codec.encodesOffThread(result.outputs)) return encodePredictResponse(format, result.outputs, result.signature);
       return codec.encode(format, orderOutputs(result.outputs, result.signature), signal);
     }
     case 'classify':
     case 'regress': {
       const parsed = parseExampleRequest(body, r.kind);
+      info.examples = parsed.examples.length;
       const call = {
         spec: { name: r.model, ...versionOf(r), ...(parsed.signatureName !== undefined ? { signatureName: parsed.signatureName } : {}) },
         examples: parsed.examples,
         ...(parsed.context ? { context: parsed.context } : {}),
         signal,
       };
-      if (r.kind === 'classify') return encodeClassifyResponse((await api.classify(call)).classifications);
-      return encodeRegressResponse((await api.regress(call)).values);
+      const result = r.kind === 'classify' ? await api.classify(call) : await api.regress(call);
+      info.version = result.served.version;
+      info.signature = result.served.signatureName;
+      if (result.run) info.run = result.run;
+      return 'classifications' in result ? encodeClassifyResponse(result.classifications) : encodeRegressResponse(result.values);
     }
   }
 }

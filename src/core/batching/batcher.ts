@@ -35,6 +35,8 @@ interface Task {
   readonly inputs: Readonly<Record<string, Tensor>>;
   readonly rows: number;
   readonly signal: AbortSignal | undefined;
+  /** The request's RunRequest.onBatched (metrics/access log): told the merged batch size at dispatch. */
+  readonly onBatched: ((batchSize: number) => void) | undefined;
   /** performance.now() at enqueue, ms. */
   readonly enqueuedAt: number;
   /** The batch holding it while queued. */
@@ -155,14 +157,14 @@ export class BatchingExecutor implements Executor {
       );
     }
     this.counters.requests++;
-    if (rows <= limit) return this.enqueue(queue, request.inputs, rows, request.signal);
+    if (rows <= limit) return this.enqueue(queue, request.inputs, rows, request.signal, request.onBatched);
     this.counters.splitRequests++;
     const chunks: Promise<RunResult>[] = [];
     for (let start = 0; start < rows; start += limit) {
       const n = Math.min(limit, rows - start);
       const part: Record<string, Tensor> = {};
       for (const [alias, t] of Object.entries(request.inputs)) part[alias] = sliceRows(t, start, n);
-      chunks.push(this.enqueue(queue, part, n, request.signal));
+      chunks.push(this.enqueue(queue, part, n, request.signal, request.onBatched));
     }
     const results = await Promise.all(chunks);
     const chunkRows = (i: number): number => Math.min(limit, rows - i * limit);
@@ -237,10 +239,13 @@ export class BatchingExecutor implements Executor {
     return queue;
   }
 
-  private enqueue(queue: Queue, inputs: Readonly<Record<string, Tensor>>, rows: number, signal: AbortSignal | undefined): Promise<RunResult> {
+  private enqueue(
+    queue: Queue, inputs: Readonly<Record<string, Tensor>>, rows: number, signal: AbortSignal | undefined,
+    onBatched: ((batchSize: number) => void) | undefined,
+  ): Promise<RunResult> {
     return new Promise<RunResult>((resolve, reject) => {
       const task: Task = {
-        inputs, rows, signal, enqueuedAt: performance.now(), batch: undefined, running: undefined, settled: false,
+        inputs, rows, signal, onBatched, enqueuedAt: performance.now(), batch: undefined, running: undefined, settled: false,
         resolve, reject, onAbort: () => this.abortTask(task),
       };
       const limit = this.options.executionBatchSize;
@@ -354,6 +359,13 @@ export class BatchingExecutor implements Executor {
       t.running = running;
       const d = Math.max(0, (now - t.enqueuedAt) * 1000);
       this.queueDelayHist.observe(d);
+      if (t.onBatched) {
+        try {
+          t.onBatched(padded);
+        } catch {
+          // Observability never breaks serving.
+        }
+      }
       return d;
     });
     const c = this.counters;
@@ -374,7 +386,7 @@ export class BatchingExecutor implements Executor {
       if (result.unbatchable) this.markUnbatchable(q.key);
       this.emit({
         signatureName: q.signatureName, tasks: batch.tasks.length, rows: batch.rows, paddedSize: padded, reason,
-        queueDelaysMicros: delays, runMicros: (performance.now() - now) * 1000, outcome: result.outcome,
+        taskRows: batch.tasks.map((t) => t.rows), queueDelaysMicros: delays, runMicros: (performance.now() - now) * 1000, outcome: result.outcome,
       });
       batch.tasks.forEach((t, i) => {
         const answer = result.answers[i];

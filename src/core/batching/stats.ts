@@ -64,6 +64,8 @@ export interface BatchEvent {
   readonly paddedSize: number;
   /** Why it was dispatched. */
   readonly reason: DispatchReason;
+  /** Rows of each task, in batch order. */
+  readonly taskRows: readonly number[];
   /** Queue delay of each task, µs, in batch order. */
   readonly queueDelaysMicros: readonly number[];
   /** Wall time of the inner run (including any per-request fallback), µs. */

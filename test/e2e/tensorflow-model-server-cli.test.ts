@@ -1,0 +1,77 @@
+/**
+ * inferd as a drop-in for the tensorflow_model_server binary: flags without a subcommand serve, `--version` in its
+ * forms prints the two version lines, tensorflow_model_server flags inferd does not act on start up with a
+ * warning, and TensorFlow Serving's own testPrometheusEndpoint (tensorflow_model_server_test.py: serve the
+ * half_plus_two fixture with the fixture monitoring config, GET the metrics path, expect `# TYPE`) passes.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { halfPlusTwo } from '../support/models.ts';
+import { postJson, runInferd, SHARED_FIXTURES, startServer, type RunningServer } from '../support/serve.ts';
+
+describe('inferd --version', () => {
+  for (const args of [['--version'], ['--version=true'], ['serve', '--version'], ['--port=8500', '--version']]) {
+    it(`inferd ${args.join(' ')} prints tensorflow_model_server's version lines`, async () => {
+      const res = await runInferd(args);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /^TensorFlow ModelServer: inferd \d+\.\d+\.\d+\nTensorFlow Library: .+\n$/);
+    });
+  }
+});
+
+describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_path=… (no subcommand)', () => {
+  let dir: string;
+  let server: RunningServer;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-tfms-'));
+    await halfPlusTwo(path.join(dir, 'm', '1'));
+    server = await startServer([
+      '--model_name=m', `--model_base_path=${path.join(dir, 'm')}`,
+      '--xla_gpu_compilation_enabled=true', '--platform_config_file=/nonexistent/platform.config', '--tensorflow_session_config_file=/x',
+      '--mixed_precision=bfloat16', '--tflite_num_threads=4', '--use_alts_credentials=false', '--enable_model_warmup=true',
+      '--num_request_iterations_for_warmup=2',
+    ], { noSubcommand: true });
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves, and warns once for each flag that has no effect', async () => {
+    const res = await postJson(`${server.restUrl}/v1/models/m:predict`, { instances: [1, 2] });
+    assert.deepEqual(res.body, { predictions: [2.5, 3] });
+    for (const flag of ['xla_gpu_compilation_enabled', 'platform_config_file', 'tensorflow_session_config_file', 'mixed_precision', 'tflite_num_threads', 'use_alts_credentials']) {
+      assert.match(server.stderr(), new RegExp(`--${flag} has no effect in inferd`), flag);
+    }
+    assert.doesNotMatch(server.stderr(), /--enable_model_warmup has no effect/);
+  });
+
+  it('still rejects a flag tensorflow_model_server does not have', async () => {
+    const res = await runInferd(['--port=0', '--no_such_flag=1']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /unknown option '--no_such_flag=1'/);
+  });
+});
+
+const FIXTURE = path.join(SHARED_FIXTURES, 'saved_model_half_plus_two_cpu');
+const MONITORING = path.join(SHARED_FIXTURES, 'monitoring_config.txt');
+describe('TensorFlow Serving testPrometheusEndpoint', { skip: existsSync(FIXTURE) && existsSync(MONITORING) ? false : 'shared fixtures absent' }, () => {
+  it('serves `# TYPE` lines at /monitoring/prometheus/metrics', async () => {
+    const server = await startServer(['--model_name=default', `--model_base_path=${FIXTURE}`, `--monitoring_config_file=${MONITORING}`], { noSubcommand: true });
+    try {
+      const res = await fetch(`${server.restUrl}/monitoring/prometheus/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await res.text();
+      assert.ok(text.includes('# TYPE'), 'metric type information');
+      assert.ok(text.includes('# TYPE :tensorflow:serving:request_count counter'));
+    } finally {
+      await server.stop();
+    }
+  });
+});

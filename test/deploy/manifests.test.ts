@@ -10,38 +10,12 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseAllDocuments } from 'yaml';
 import { halfPlusTwo } from '../support/models.ts';
+import { parseAllDocuments } from 'yaml';
+import { type K8sObject, loadManifests, validateObject } from '../support/kubernetes.ts';
 import { getJson, postJson, REPO_ROOT, startServer, type RunningServer } from '../support/serve.ts';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy', 'kubernetes');
-
-/** A Kubernetes object as parsed (loosely typed: the schema validation is the check). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
-
-/** Every object in the YAML files of a folder (kustomization.yaml excluded: it is kustomize's, not the API's). */
-export async function loadManifests(dir: string): Promise<K8sObject[]> {
-  const out: K8sObject[] = [];
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
-    for (const doc of parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]!.message}`);
-      const value = doc.toJSON() as K8sObject | null;
-      if (value) out.push(value);
-    }
-  }
-  return out;
-}
-
-/** Validate one object with kubernetes-models' generated validator for its apiVersion and kind. */
-export async function validateObject(obj: K8sObject): Promise<void> {
-  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [undefined, obj.apiVersion];
-  const modulePath = `kubernetes-models/${group ? `${group}/` : ''}${version}/${obj.kind}`;
-  const mod = (await import(modulePath)) as Record<string, new (data: unknown) => { validate(): void }>;
-  const Model = mod[obj.kind];
-  assert.ok(Model, `no model for ${obj.apiVersion} ${obj.kind}`);
-  new Model(obj).validate();
-}
 
 describe('deploy/kubernetes manifests', () => {
   let objects: K8sObject[];

@@ -25,7 +25,6 @@ import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
-import { LiveStats } from '../observability/live-stats.ts';
 import { redactingFacade } from '../server/security/redact.ts';
 import { boolFlag, intFlag, portFlag, rateFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
@@ -275,8 +274,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const grpcHost = flags.grpc_host ?? flags.host;
   const onDenied = (denied: object) => log.warn(denied, 'request refused');
   const roots = security.allowedModelRoots;
-  // Live traffic statistics for the dashboard's charts (bounded: 120 one-second buckets).
-  const liveStats = new LiveStats();
   // What clients talk to: the server, or with --redact_paths_in_errors a view whose errors name no disk paths.
   const facade = flags.redact_paths_in_errors ? redactingFacade(server, () => server.models()) : server;
   const management = flags.enable_model_management
@@ -307,7 +304,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
         }),
         ...(management && flags.model_management_port === 0 ? [management] : []),
         ...(flags.enable_dashboard
-          ? [dashboardPlugin(server, { stats: (seconds) => liveStats.snapshot(seconds), management: management !== undefined && flags.model_management_port === 0 })]
+          ? [dashboardPlugin(server, { stats: (seconds) => observability.live.snapshot(seconds), management: management !== undefined && flags.model_management_port === 0 })]
           : []),
       ],
     });

@@ -10,6 +10,7 @@ import type { TransitionEvent } from '../core/lifecycle/manager.ts';
 import type { Entrypoint, MetricsExporter, RequestOutcome, RequestRecorder } from '../core/request-outcome.ts';
 import { AccessLog, type AccessLogOptions } from './access-log.ts';
 import { ServerMetrics, type ServerMetricsOptions } from './metrics.ts';
+import { LiveStats } from './live-stats.ts';
 
 export { AccessLog, type AccessLogOptions } from './access-log.ts';
 export { ServerMetrics, type ServerMetricsOptions } from './metrics.ts';
@@ -28,6 +29,8 @@ export interface ObservabilityOptions {
 export class Observability {
   /** What the transports report requests to. */
   readonly recorder: RequestRecorder;
+  /** Live per-second statistics for the dashboard (always on, bounded; independent of Prometheus). */
+  readonly live = new LiveStats();
 
   private constructor(
     /** The metrics, when enabled. */
@@ -36,11 +39,13 @@ export class Observability {
   ) {
     const m = metrics;
     const access = accessLog;
+    const live = this.live;
     this.recorder = {
       started: m ? (entrypoint: Entrypoint, model: string) => m.requestStarted(entrypoint, model) : () => () => undefined,
       finished: (o: RequestOutcome) => {
         try {
           m?.requestFinished(o);
+          live.record(o);
           access.record(o);
         } catch {
           // Observability never breaks serving.

@@ -1,7 +1,7 @@
 /**
  * The dashboard as a user sees it, in Debian's chromium against a real `inferd serve`: models with versions and
- * states (a failed load shows its error), signatures, the try-it form returning the model's answer, operator
- * buttons with --enable_model_management; and `--enable_dashboard=false`.
+ * states (a failed load shows its error), signatures, the try-it form returning the model's answer, live charts
+ * moving under load, operator buttons with --enable_model_management; and `--enable_dashboard=false`.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { writeHalfPlusTwoGraph } from '../support/tfjs-models.ts';
 import { BROWSER_SKIP, launchBrowser } from '../support/browser.ts';
-import { getJson, type RunningServer, startServer } from '../support/serve.ts';
+import { getJson, postJson, type RunningServer, startServer } from '../support/serve.ts';
 
 describe('dashboard', () => {
   let root: string;
@@ -66,7 +66,7 @@ describe('dashboard', () => {
       await browser?.close();
     });
 
-    it('shows the models and runs the try-it form', async () => {
+    it('shows the models, runs the try-it form and moves the charts under load', async () => {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       await page.goto(`${server.restUrl}/dashboard`);
       await page.waitForSelector('tr.model[data-model="half"]');
@@ -83,6 +83,17 @@ describe('dashboard', () => {
       assert.deepEqual(JSON.parse((await page.textContent('#try-output')) ?? ''), { outputs: [2.5, 3, 4.5] });
       assert.match((await page.textContent('#try-meta')) ?? '', /HTTP 200 · [\d.]+ ms/);
 
+      for (let i = 0; i < 40; i++) await postJson(`${server.restUrl}/v1/models/half:predict`, { instances: [i] });
+      await page.waitForFunction('Number(document.body.dataset.totalRequests ?? 0) >= 41', undefined, { timeout: 15_000 });
+      // Count the requests/s line's pixels (the chart's blue) on the canvas, in the page.
+      const painted = await page.evaluate(`(() => {
+        const canvas = document.getElementById('chart-rps');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let blue = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i + 2] > 200 && data[i] < 100) blue++;
+        return blue;
+      })()`) as number;
+      assert.ok(painted > 20, `the requests/s line is drawn (${painted} line pixels)`);
       await page.screenshot({ path: join(root, 'dashboard.png'), fullPage: true });
       await page.close();
     });

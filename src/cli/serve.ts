@@ -83,8 +83,6 @@ export interface ServeFlags extends SecurityFlags {
   monitoring_config_file?: string;
   access_log: boolean;
   access_log_sample_rate: number;
-  enable_model_warmup: boolean;
-  num_request_iterations_for_warmup: number;
 }
 
 /**
@@ -98,6 +96,8 @@ export const IGNORED_FLAGS = [
   'tensorflow_session_config_file', 'platform_config_file', 'mixed_precision', 'prefer_tflite_model', 'use_tflite_model',
   'tflite_num_threads', 'tflite_interpreter_pool_size', 'thread_pool_factory_config_file', 'use_alts_credentials',
   'enable_signature_method_name_check', 'skip_initialize_tpu',
+  // Warmup (assets.extra/tf_serving_warmup_requests) is not implemented yet: say so rather than pretend.
+  'enable_model_warmup', 'num_request_iterations_for_warmup',
 ] as const;
 
 /** The startup warnings for the ignored flags that were given. */
@@ -149,8 +149,6 @@ export function serveCommand(): Command {
     .option('--enable_per_model_batching_parameters [bool]', 'read <version>/batching_params.pbtxt when present', boolFlag, false)
     .option('--drain_delay_seconds <s>', 'on SIGTERM/SIGINT: seconds to keep serving while reporting not ready, so load balancers take this replica out first (inferd extension)', intFlag(0), 0)
     .option('--drain_timeout_seconds <s>', 'on SIGTERM/SIGINT: seconds requests in flight get to finish after the ports close (inferd extension; fits Kubernetes\' 30 s grace with the delay)', intFlag(0), 20)
-    .option('--enable_model_warmup [bool]', 'replay <version>/assets.extra/tf_serving_warmup_requests before a version becomes AVAILABLE', boolFlag, true)
-    .option('--num_request_iterations_for_warmup <n>', 'times each warmup request is replayed; 0 = once', intFlag(0), 0)
     .option('--monitoring_config_file <path>', 'MonitoringConfig (text format): prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" } serves metrics on the REST port')
     .option('--access_log [bool]', 'one JSON log line per request on stderr (inferd extension)', boolFlag, true)
     .option('--access_log_sample_rate <rate>', 'fraction of successful requests written to the access log, 0..1; failures are always logged (inferd extension)', rateFlag, 1)

@@ -11,6 +11,8 @@ import { DEFAULT_SIGNATURE, type ModelMetadata, type Signature, type TensorSpec 
 import type { Tensor } from '../core/tensor.ts';
 import { errorOfHttp, withRetries } from './errors.ts';
 import { exampleJson, parseServingJson, tensorJson, tensorOfJson } from './json-tensors.ts';
+// The Open Inference Protocol's datatype names (the wire table, read-only use).
+import { dtypeOfOip, oipDatatype } from '../api/oip/datatype.ts';
 import type { CallOptions, ClassScore, ClientOptions, ExampleInput, ModelRef, Outputs, PredictOptions } from './types.ts';
 
 /** Options of RestClient. */
@@ -76,6 +78,26 @@ export class RestClient {
     }
     const result: Outputs = {};
     for (const [alias, value] of Object.entries(outputs as Record<string, unknown>)) result[alias] = tensorOfJson(value, dtypeOf(alias), alias);
+    return result;
+  }
+
+  /**
+   * Open Inference Protocol (KServe V2) infer over REST JSON: inputs by name, outputs typed by the datatypes the
+   * server answers. `version` is a version number or label (V2 puts either in the path).
+   */
+  async infer(model: string, inputs: Readonly<Record<string, Tensor>>, options: Omit<PredictOptions, 'signatureName'> & { readonly id?: string } = {}): Promise<Outputs> {
+    const parts = [`"inputs":[${Object.entries(inputs).map(([name, t]) =>
+      `{"name":${JSON.stringify(name)},"shape":${JSON.stringify(t.shape)},"datatype":"${oipDatatype(t.dtype)}","data":${tensorJson({ ...t, shape: [t.data.length] } as Tensor)}}`).join(',')}]`];
+    if (options.outputFilter?.length) parts.push(`"outputs":${JSON.stringify(options.outputFilter.map((name) => ({ name })))}`);
+    if (options.id !== undefined) parts.push(`"id":${JSON.stringify(options.id)}`);
+    const ref = options.version ?? options.label;
+    const path = `/v2/models/${encodeURIComponent(model)}${ref === undefined ? '' : `/versions/${encodeURIComponent(String(ref))}`}/infer`;
+    const body = await this.#request('POST', path, `{${parts.join(',')}}`, options) as { outputs?: { name: string; shape: number[]; datatype: string; data: unknown }[] };
+    const result: Outputs = {};
+    for (const o of body.outputs ?? []) {
+      const flat = tensorOfJson(o.data, dtypeOfOip(o.datatype, o.name), o.name);
+      result[o.name] = { ...flat, shape: o.shape } as Tensor;
+    }
     return result;
   }
 

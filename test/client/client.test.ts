@@ -82,6 +82,15 @@ ${['half', 'add', 'strings'].map((n) => `  config { name: "${n}" base_path: "${j
     });
   }
 
+  it('rest: Open Inference Protocol infer answers typed tensors with their shapes', async () => {
+    const { y } = await rest.infer('half', { x: tensor('float32', [3], new Float32Array([1, 2, 5])) }, { id: 'r1' });
+    assert.equal(y?.dtype, 'float32');
+    assert.deepEqual(y?.shape, [3]);
+    assert.deepEqual([...(y?.data as Float32Array)], [2.5, 3, 4.5]);
+    const added = await rest.infer('add', { x: tensor('int64', [2], BigInt64Array.from([7n, -1n])) }, { version: 1 });
+    assert.deepEqual([...(added['y']?.data as BigInt64Array)], [8n, 0n]);
+  });
+
   it('retries a call while the server answers 503, and gives up after `retries` with UNAVAILABLE', async () => {
     let hits = 0;
     let failFirst = 2;

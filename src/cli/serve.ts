@@ -298,7 +298,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       plugins: [
         oipRestPlugin(facade, {
           server: SERVER_INFO, management: management !== undefined && flags.model_management_port === 0,
-          timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes,
+          timeoutMs: flags.rest_api_timeout_in_ms, maxBodyBytes: flags.rest_api_max_body_bytes, recorder: observability.recorder,
         }),
         ...(management && flags.model_management_port === 0 ? [management] : []),
         ...(flags.enable_dashboard

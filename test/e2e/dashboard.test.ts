@@ -51,6 +51,16 @@ describe('dashboard', () => {
     assert.ok(!text.includes(join(root, 'half')), 'no base path of a served model in the overview');
   });
 
+  it('stats count TF Serving /v1 predicts and Open Inference Protocol infers', async () => {
+    const total = async (): Promise<number> => ((await getJson(`${server.restUrl}/dashboard/api/stats?seconds=120`)).body as { overall: { requests: number }[] })
+      .overall.reduce((n, s) => n + s.requests, 0);
+    const before = await total();
+    assert.equal((await postJson(`${server.restUrl}/v1/models/half:predict`, { instances: [1] })).status, 200);
+    const v2 = await postJson(`${server.restUrl}/v2/models/half/infer`, { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] });
+    assert.equal(v2.status, 200, v2.text);
+    assert.equal(await total(), before + 2);
+  });
+
   it('unknown dashboard files are 404 JSON', async () => {
     const { status, body } = await getJson(`${server.restUrl}/dashboard/..%2Fpackage.json`);
     assert.equal(status, 404);

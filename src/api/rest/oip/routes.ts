@@ -8,7 +8,8 @@
  * api/oip/infer.ts, write the answer.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { toInferdError } from '../../../core/errors.ts';
+import { type Code, toInferdError } from '../../../core/errors.ts';
+import { NO_RECORDER, type RequestRecorder } from '../../../core/request-outcome.ts';
 import type { ServingApi } from '../../../server/serving-api.ts';
 import { oipExtensions, oipInfer, oipModelMetadata, type OipServerMetadata } from '../../oip/infer.ts';
 import { abortSignalFor, readBody } from '../server.ts';
@@ -26,6 +27,8 @@ export interface OipRestOptions {
   readonly timeoutMs?: number;
   /** Largest request body after gzip decoding. Default 64 MiB. */
   readonly maxBodyBytes?: number;
+  /** Where infer requests are reported (metrics, access log, dashboard), as the /v1 routes do. Default none. */
+  readonly recorder?: RequestRecorder;
 }
 
 /** The header carrying the JSON part's length in binary bodies (requests and responses). */
@@ -55,7 +58,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     return sendJson(reply, 200, JSON.stringify(md));
   });
 
-  const infer = guarded(async (req, reply) => {
+  const inferWork = guarded(async (req, reply) => {
     const body = readBody(req, maxBody);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
     const parsed = parseInferRequest(json, binary);
@@ -76,6 +79,34 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
       .header('Inference-Header-Content-Length', String(head.byteLength))
       .send(Buffer.concat([head, ...encoded.binary]));
   });
+
+  // Every infer is reported once, with the status its answer carries (api `infer`, entrypoint REST).
+  const recorder = options.recorder ?? NO_RECORDER;
+  const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    if (recorder === NO_RECORDER) return inferWork(req, reply);
+    const started = performance.now();
+    const done = recorder.started('REST', req.params.name);
+    let failure: string | undefined;
+    try {
+      return await inferWork(req, reply);
+    } catch (err) {
+      failure = toInferdError(err).message;
+      throw err;
+    } finally {
+      done();
+      const status = reply.statusCode;
+      const code: Code = failure !== undefined ? 'INTERNAL' : status < 400 ? 'OK' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'RESOURCE_EXHAUSTED' : status === 504 ? 'DEADLINE_EXCEEDED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
+      const version = req.params.version !== undefined && /^\d+$/.test(req.params.version) ? Number(req.params.version) : undefined;
+      recorder.finished({
+        entrypoint: 'REST', api: 'infer', kind: 'inference', model: req.params.name, code,
+        latencyMicros: (performance.now() - started) * 1000,
+        requestBytes: req.body instanceof Uint8Array ? req.body.byteLength : 0,
+        responseBytes: Number(reply.getHeader('content-length') ?? 0),
+        ...(version !== undefined ? { version } : {}),
+        ...(failure !== undefined ? { error: failure } : {}),
+      });
+    }
+  };
 
   return (app) => {
     app.get('/v2', async (_req, reply) => sendJson(reply, 200, JSON.stringify(serverMetadata)));

@@ -4,6 +4,7 @@
  * protobufjs' `fromObject` with keepCase. Encoded once per run: the load generator resends the same bytes.
  */
 import { tfName, type DType } from '../core/dtype.ts';
+import { numberToBfloat16Bits, numberToHalfBits } from '../core/half.ts';
 import type { RequestTensor } from './inputs.ts';
 
 /** REST body layout: `columnar` = `{"inputs": {...}}`, `row` = `{"instances": [...]}`. */
@@ -46,38 +47,11 @@ export function restPredictBody(tensors: readonly RequestTensor[], signatureName
   return JSON.stringify({ ...head, instances });
 }
 
-/** float32 → IEEE half bits (round to nearest even; overflow → inf). */
-export function float16Bits(value: number): number {
-  const f = new Float32Array([value]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  if ((half >>> 10) >= 0x1f) { e = 0x1f; return sign | 0x7c00; }
-  return sign | half;
-}
+/** float32 → IEEE half bits (round to nearest even; overflow → inf): core's conversion. */
+export const float16Bits = numberToHalfBits;
 
-/** float32 → bfloat16 bits (round to nearest even). */
-export function bfloat16Bits(value: number): number {
-  const x = new Uint32Array(new Float32Array([value]).buffer)[0]!;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
+/** float32 → bfloat16 bits (round to nearest even): core's conversion. */
+export const bfloat16Bits = numberToBfloat16Bits;
 
 function typedContent(dtype: Exclude<DType, 'string'>, values: readonly (number | boolean)[]): Uint8Array {
   const nums = values.map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));

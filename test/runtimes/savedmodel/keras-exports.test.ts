@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SavedModelRuntime } from '../../../src/runtimes/savedmodel/runtime.ts';
-import { CNN, RNN, SENTIMENT, seededFloats, writeKerasCnn, writeKerasRecurrent, writeKerasSentiment } from '../../support/keras-models.ts';
+import { CNN, SENTIMENT, seededFloats, writeKerasCnn, writeKerasSentiment } from '../../support/keras-models.ts';
+import { RNN, writeKerasBidirectional, writeKerasRecurrent } from '../../support/keras-recurrent.ts';
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
   assert.equal(actual.length, expected.length);
@@ -63,6 +64,19 @@ describe('Keras-shaped SavedModels', () => {
       for (const n of [1, 4]) {
         const x = seededFloats(200 + n, n * RNN.steps * RNN.features, 1);
         const out = (await m.run({ signatureName: 'serving_default', inputs: { [`${kind}_input`]: { dtype: 'float32', shape: [n, RNN.steps, RNN.features], data: x } } }))['dense'];
+        assert.deepEqual(out?.shape, [n, 1]);
+        assertClose(out?.data as Float32Array, reference(x, n));
+      }
+      await m.close();
+    });
+
+    it(`Bidirectional(${kind.toUpperCase()}) (forward and go_backwards While loops, ReverseV2, ConcatV2) equals the plain-loop reference`, async () => {
+      const dir = path.join(tmp, `bi-${kind}`, '1');
+      const reference = writeKerasBidirectional(dir, kind);
+      const m = await rt.load({ modelName: `bi-${kind}`, version: 1, path: dir });
+      for (const n of [1, 3]) {
+        const x = seededFloats(300 + n, n * RNN.steps * RNN.features, 1);
+        const out = (await m.run({ signatureName: 'serving_default', inputs: { input_1: { dtype: 'float32', shape: [n, RNN.steps, RNN.features], data: x } } }))['dense'];
         assert.deepEqual(out?.shape, [n, 1]);
         assertClose(out?.data as Float32Array, reference(x, n));
       }

@@ -47,7 +47,7 @@ export interface GrpcServerOptions {
   readonly enableReflection?: boolean;
   /** Connection caps per port and per client address (`--max_connections`, `--max_connections_per_client`). Defaults: connection-guard.ts. */
   readonly connectionCaps?: ConnectionCaps;
-  /** Where PredictionService and ModelService calls are reported (metrics, access log). Default: nowhere. */
+  /** Where PredictionService, ModelService and GRPCInferenceService calls are reported (metrics, access log, live stats). Default: nowhere. */
   readonly recorder?: RequestRecorder;
   /** Applies HandleReloadConfigRequest; absent → that RPC answers UNIMPLEMENTED. */
   readonly reloadConfig?: ReloadConfigCallback;
@@ -174,15 +174,29 @@ function sized(decode: (bytes: Buffer) => unknown): (bytes: Buffer) => unknown {
 }
 
 /** RPCs that run a model (TF Serving's request metrics); the others are metadata calls. */
-const INFERENCE_RPCS = new Set(['Predict', 'Classify', 'Regress', 'MultiInference']);
+const INFERENCE_RPCS = new Set(['Predict', 'Classify', 'Regress', 'MultiInference', 'ModelInfer']);
 
-function handlersOf(impls: Readonly<Record<string, UnaryImpl<never, unknown>>>, recorder?: RequestRecorder): UntypedServiceImplementation {
+/**
+ * The model an inference.GRPCInferenceService request names: `model_name` (ModelInfer, repository load/unload) or
+ * `name` (ModelReady, ModelMetadata).
+ */
+function oipModelOf(request: unknown): string | undefined {
+  const r = request as { model_name?: string; name?: string } | null;
+  return r?.model_name || r?.name || undefined;
+}
+
+function handlersOf(
+  impls: Readonly<Record<string, UnaryImpl<never, unknown>>>,
+  recorder?: RequestRecorder,
+  modelOf?: (request: unknown) => string | undefined,
+): UntypedServiceImplementation {
   return Object.fromEntries(Object.entries(impls).map(([k, impl]) => [
     k,
     unary((request: unknown, signal, notes) =>
       request instanceof MalformedRequest
         ? Promise.reject(InferdError.invalidArgument(`Failed to parse request: ${request.reason}`))
-        : impl(request as never, signal, notes), recorder ? { recorder, api: k, kind: INFERENCE_RPCS.has(k) ? 'inference' : 'metadata' } : undefined),
+        : impl(request as never, signal, notes),
+    recorder ? { recorder, api: k, kind: INFERENCE_RPCS.has(k) ? 'inference' : 'metadata', ...(modelOf ? { modelOf } : {}) } : undefined),
   ])) as UntypedServiceImplementation;
 }
 
@@ -237,7 +251,7 @@ export async function startGrpcServer(api: ServingApi, options: GrpcServerOption
       server: { name: 'inferd', version: '' },
       ...options.inference,
       ...(options.allModelsAvailable ? { ready: options.allModelsAvailable } : {}),
-    })),
+    }), options.recorder, oipModelOf),
   );
   const health = options.enableHealthCheck ? healthService(options.allModelsAvailable) : undefined;
   if (health) {

@@ -30,10 +30,12 @@ export interface UnaryObservation {
   /** RPC name (TF Serving's `API` label for gRPC: `Predict`, `Classify`, ...). */
   readonly api: string;
   readonly kind: RequestKind;
+  /** The model a request names, for labels and in-flight gauges. Default: TF Serving's `model_spec` (tfServingModelOf). */
+  readonly modelOf?: (request: unknown) => string | undefined;
 }
 
 /** The model a TF Serving request names (`model_spec.name`, or the first MultiInference task's). */
-function modelOf(request: unknown): string | undefined {
+export function tfServingModelOf(request: unknown): string | undefined {
   const r = request as { model_spec?: { name?: string } | null; tasks?: { model_spec?: { name?: string } | null }[] } | null;
   return r?.model_spec?.name ?? r?.tasks?.[0]?.model_spec?.name ?? undefined;
 }
@@ -70,7 +72,7 @@ export function unary<Req, Res>(impl: UnaryImpl<Req, Res>, observe?: UnaryObserv
     const notes: CallNotes = {};
     let report: ((code: Code, response: unknown, error?: string) => void) | undefined;
     if (observe) {
-      const model = modelOf(call.request);
+      const model = (observe.modelOf ?? tfServingModelOf)(call.request);
       const identity = requestIdentity(call.metadata.get('x-request-id').map(String), call.metadata.get('traceparent').map(String));
       const echo = new Metadata();
       echo.set('x-request-id', identity.requestId);

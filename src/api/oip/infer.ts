@@ -10,6 +10,7 @@
 import type { DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
 import type { AllocationBudget } from '../../core/limits.ts';
+import type { RunStats } from '../../core/request-outcome.ts';
 import { DEFAULT_SIGNATURE, type Signature, type TensorSpec } from '../../core/signature.ts';
 import { formatShape, type Tensor, type TensorData } from '../../core/tensor.ts';
 import type { ModelSpec, ServingApi } from '../../server/serving-api.ts';
@@ -51,6 +52,10 @@ export interface OipInferResult {
   readonly modelName: string;
   readonly modelVersion: string;
   readonly outputs: readonly OipOutput[];
+  /** The signature that ran (for access logs). */
+  readonly signatureName: string;
+  /** Run time and batch size (for metrics and access logs), when the facade measured them. */
+  readonly run?: RunStats;
 }
 
 /** `$metadata_tensor`. */
@@ -201,7 +206,10 @@ export async function oipInfer(api: ServingApi, call: OipInferCall): Promise<Oip
     const tensor = result.outputs[name];
     if (tensor) outputs.push({ name, datatype: oipDatatype(tensor.dtype), tensor });
   }
-  return { modelName: result.served.name, modelVersion: String(result.served.version), outputs };
+  return {
+    modelName: result.served.name, modelVersion: String(result.served.version), outputs, signatureName: result.served.signatureName,
+    ...(result.run ? { run: result.run } : {}),
+  };
 }
 
 /** The extensions inferd implements, for server metadata. */

@@ -14,7 +14,7 @@ import {
 } from '../../oip/infer.ts';
 import { decodeRaw, encodeRaw } from '../../oip/raw.ts';
 import { int64ToBigInt, type Int64Like } from '../protos.ts';
-import type { UnaryImpl } from '../unary.ts';
+import type { CallNotes, UnaryImpl } from '../unary.ts';
 import { contentsField, decodeContents, encodeContents, hasContents, type InferTensorContents } from './contents.ts';
 
 /** InferParameter / ModelRepositoryParameter as decoded: one of its fields set, named by `parameter_choice`. */
@@ -103,7 +103,7 @@ export function inferenceServiceHandlers(api: ServingApi, options: InferenceServ
     return options.repository;
   };
 
-  const modelInfer = async (req: ModelInferRequestMessage, signal: AbortSignal): Promise<unknown> => {
+  const modelInfer = async (req: ModelInferRequestMessage, signal: AbortSignal, notes: CallNotes): Promise<unknown> => {
     const raw = req.raw_input_contents ?? [];
     const messages = req.inputs ?? [];
     const useRaw = raw.length > 0;
@@ -135,6 +135,9 @@ export function inferenceServiceHandlers(api: ServingApi, options: InferenceServ
       parameters: parametersOf(req.parameters),
       signal,
     });
+    notes.version = Number(result.modelVersion);
+    notes.signature = result.signatureName;
+    if (result.run) notes.run = result.run;
     const answerRaw = useRaw || result.outputs.some((o) => rawOnly(o.tensor.dtype));
     return {
       model_name: result.modelName,

@@ -9,8 +9,9 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Code, toInferdError } from '../../../core/errors.ts';
-import { NO_RECORDER, type RequestRecorder } from '../../../core/request-outcome.ts';
+import { NO_RECORDER, type RequestRecorder, type RunStats } from '../../../core/request-outcome.ts';
 import type { ServingApi } from '../../../server/serving-api.ts';
+import { requestIdentity } from '../../request-id.ts';
 import { oipExtensions, oipInfer, oipModelMetadata, type OipServerMetadata } from '../../oip/infer.ts';
 import { abortSignalFor, readBody } from '../server.ts';
 import { httpStatusOf } from '../status-codes.ts';
@@ -36,6 +37,9 @@ export const HEADER_LENGTH = 'inference-header-content-length';
 
 interface ModelParams { name: string; version?: string }
 
+/** What an infer learned for its outcome report: the served version, signature, run stats and answer size. */
+interface InferNotes { version?: number; signature?: string; run?: RunStats; responseBytes?: number }
+
 /** The fastify plugin serving the OIP routes; pass it in `plugins` of startRestServer's options. */
 export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: FastifyInstance) => void {
   const maxBody = options.maxBodyBytes ?? 64 * 1024 * 1024;
@@ -43,13 +47,16 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     name: options.server.name, version: options.server.version, extensions: oipExtensions(options.management ?? false),
   };
   const sendJson = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('application/json').send(body);
+  const sendError = (reply: FastifyReply, err: unknown) => {
+    const error = toInferdError(err);
+    return sendJson(reply, httpStatusOf(error), JSON.stringify({ error: error.message }));
+  };
   const guarded = (work: (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => Promise<unknown>) =>
     async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
       try {
         return await work(req, reply);
       } catch (err) {
-        const error = toInferdError(err);
-        return sendJson(reply, httpStatusOf(error), JSON.stringify({ error: error.message }));
+        return sendError(reply, err);
       }
     };
 
@@ -58,7 +65,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     return sendJson(reply, 200, JSON.stringify(md));
   });
 
-  const inferWork = guarded(async (req, reply) => {
+  const inferWork = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, notes: InferNotes) => {
     const body = readBody(req, maxBody);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
     const parsed = parseInferRequest(json, binary);
@@ -70,40 +77,66 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
       parameters: parsed.parameters,
       signal: abortSignalFor(reply, options.timeoutMs ?? 30_000),
     });
+    notes.version = Number(result.modelVersion);
+    notes.signature = result.signatureName;
+    if (result.run) notes.run = result.run;
     const perOutput = new Map((parsed.outputs ?? []).map((o) => [o.name, o.binary]));
     const encoded = encodeInferResponse(result, parsed.id, (name) => perOutput.get(name) ?? parsed.binaryDataOutput);
-    if (encoded.binary.length === 0) return sendJson(reply, 200, encoded.json);
+    if (encoded.binary.length === 0) {
+      notes.responseBytes = Buffer.byteLength(encoded.json);
+      return sendJson(reply, 200, encoded.json);
+    }
     const head = Buffer.from(encoded.json, 'utf8');
+    const answer = Buffer.concat([head, ...encoded.binary]);
+    notes.responseBytes = answer.byteLength;
     return reply.code(200)
       .type('application/octet-stream')
       .header('Inference-Header-Content-Length', String(head.byteLength))
-      .send(Buffer.concat([head, ...encoded.binary]));
-  });
+      .send(answer);
+  };
 
-  // Every infer is reported once, with the status its answer carries (api `infer`, entrypoint REST).
+  // Every infer is reported once, with the status its answer carries (api `infer`, entrypoint REST), under the
+  // request id the /v1 routes use (x-request-id kept, else traceparent's trace id, else generated; echoed).
   const recorder = options.recorder ?? NO_RECORDER;
   const infer = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
-    if (recorder === NO_RECORDER) return inferWork(req, reply);
+    const notes: InferNotes = {};
+    if (recorder === NO_RECORDER) {
+      try {
+        return await inferWork(req, reply, notes);
+      } catch (err) {
+        return sendError(reply, err);
+      }
+    }
     const started = performance.now();
+    const identity = requestIdentity(req.headers['x-request-id'], req.headers.traceparent);
+    reply.header('x-request-id', identity.requestId);
+    if (identity.traceparent !== undefined) reply.header('traceparent', identity.traceparent);
     const done = recorder.started('REST', req.params.name);
-    let failure: string | undefined;
+    let code: Code = 'OK';
+    let error: string | undefined;
     try {
-      return await inferWork(req, reply);
+      return await inferWork(req, reply, notes);
     } catch (err) {
-      failure = toInferdError(err).message;
-      throw err;
+      const e = toInferdError(err);
+      code = e.code;
+      error = e.message;
+      notes.responseBytes = Buffer.byteLength(JSON.stringify({ error: e.message }));
+      return sendError(reply, e);
     } finally {
       done();
-      const status = reply.statusCode;
-      const code: Code = failure !== undefined ? 'INTERNAL' : status < 400 ? 'OK' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'RESOURCE_EXHAUSTED' : status === 504 ? 'DEADLINE_EXCEEDED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT';
-      const version = req.params.version !== undefined && /^\d+$/.test(req.params.version) ? Number(req.params.version) : undefined;
+      const addressed = req.params.version !== undefined && /^\d+$/.test(req.params.version) ? Number(req.params.version) : undefined;
+      const version = notes.version ?? addressed;
       recorder.finished({
         entrypoint: 'REST', api: 'infer', kind: 'inference', model: req.params.name, code,
         latencyMicros: (performance.now() - started) * 1000,
         requestBytes: req.body instanceof Uint8Array ? req.body.byteLength : 0,
-        responseBytes: Number(reply.getHeader('content-length') ?? 0),
+        responseBytes: notes.responseBytes ?? 0,
+        requestId: identity.requestId,
         ...(version !== undefined ? { version } : {}),
-        ...(failure !== undefined ? { error: failure } : {}),
+        ...(notes.signature !== undefined ? { signature: notes.signature } : {}),
+        ...(notes.run !== undefined ? { runMicros: notes.run.runMicros } : {}),
+        ...(notes.run?.batchSize !== undefined ? { batchSize: notes.run.batchSize } : {}),
+        ...(error !== undefined ? { error } : {}),
       });
     }
   };

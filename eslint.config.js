@@ -10,7 +10,7 @@ const layer = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'models/**', 'dist/**', 'coverage/**', '.tmp/**', '.scratch*/**'] },
+  { ignores: ['node_modules/**', 'models/**', 'dist/**', 'dist-bench/**', 'coverage/**', '.tmp/**', '.scratch*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

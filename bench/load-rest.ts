@@ -3,8 +3,8 @@
  * window with `concurrency` keep-alive connections, one request in flight each. Latencies come from autocannon's
  * per-response event (float ms), not its integer-millisecond histogram, so sub-millisecond p50s stay visible.
  */
-import { readFileSync } from 'node:fs';
 import autocannon, { type Options, type Result } from 'autocannon';
+import { processCpuMicros } from './proc-stat.ts';
 import { LatencyRecorder, type LoadResult } from './results.ts';
 
 /** One REST load step. */
@@ -54,12 +54,4 @@ export async function restLoad(load: RestLoad): Promise<LoadResult> {
   const summary = recorder.result(load.contender, load.model, load.concurrency, result.duration || load.durationSec);
   const cpu = cpuBefore === undefined || load.serverPid === undefined ? {} : { cpuUsPerRequest: (processCpuMicros(load.serverPid) - cpuBefore) / Math.max(1, summary.ok) };
   return { ...summary, ...cpu, errors: summary.errors + result.errors + result.timeouts };
-}
-
-/** CPU time (user + system, all threads) a process has used so far, in µs (Linux /proc; clock ticks of 10 ms). */
-export function processCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After "pid (comm) ", field 3 (state) is index 0: utime is field 14 → index 11, stime field 15 → index 12.
-  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100);
 }

@@ -16,7 +16,7 @@ import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { protoTypes } from '../src/api/grpc/protos.ts';
 import { encodePredict } from './load-grpc.ts';
-import { processCpuMicros } from './load-rest.ts';
+import { processCpuMicros } from './proc-stat.ts';
 import { buildModels, MODEL_NAMES } from './models.ts';
 import { mlpRow, mlpRowValues, REST_BODIES } from './payloads.ts';
 import { startInferd } from './processes.ts';

@@ -20,12 +20,24 @@ export function mlpRow(): Float32Array {
   return Float32Array.from(mlpRowValues());
 }
 
+/** Python's repr of float32 values widened to double, with json.dumps' `, ` separators (`[0.30000001192092896, 1.0]`). */
+export function pythonList(values: ArrayLike<number>): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    parts.push(Number.isInteger(v) ? `${v}.0` : String(v));
+  }
+  return `[${parts.join(', ')}]`;
+}
+
 /** REST bodies (row format), as UTF-8 strings. */
 export const REST_BODIES = {
   /** `{"instances":[1.0]}` → `{"predictions":[2.5]}` on y = 0.5x + 2. */
   tiny: '{"instances":[1.0]}',
   /** One 784-float row. */
   mlp: `{"instances":[[${mlpRowValues().join(',')}]]}`,
+  /** The same row as a Python client sends it: `json.dumps({"instances": x.tolist()})` of float32 data (17 digits). */
+  mlpPython: `{"instances": [${pythonList(mlpRow())}]}`,
 } as const;
 
 /** Element count of the large gRPC round trip: 4 MiB of float32. */

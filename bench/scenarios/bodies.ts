@@ -14,7 +14,7 @@ import type { Signature } from '../../src/core/signature.ts';
 import { logResult, type BenchContext } from '../context.ts';
 import { restLoad } from '../load-rest.ts';
 import { MODEL_NAMES } from '../models.ts';
-import { mlpRow, REST_BODIES } from '../payloads.ts';
+import { pythonList, REST_BODIES } from '../payloads.ts';
 import { startBaseline, startInferd, type ChildServer } from '../processes.ts';
 import { num, type Section, type Table } from '../report.ts';
 import { ratio, type LoadResult, type Ratio } from '../results.ts';
@@ -27,20 +27,10 @@ export const BODY_CONTENDERS = {
   batching: 'inferd, batching',
 } as const;
 
-/** Python's repr of float32 values widened to double, with json.dumps' `, ` separators. */
-function pythonList(values: ArrayLike<number>): string {
-  const parts: string[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    parts.push(Number.isInteger(v) ? `${v}.0` : String(v));
-  }
-  return `[${parts.join(', ')}]`;
-}
-
 /** The bodies sent over HTTP (all to the MLP). */
 export const MLP_BODIES = {
   '3dec': REST_BODIES.mlp,
-  python: `{"instances": [${pythonList(mlpRow())}]}`,
+  python: REST_BODIES.mlpPython,
 } as const;
 
 function imageBody(): string {

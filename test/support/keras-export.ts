@@ -28,6 +28,20 @@ export interface BodyContext {
   readonly read: (variable: string) => string;
   /** Variable graph name → its DT_RESOURCE argument (for ResourceGather, as Keras' Embedding uses it). */
   readonly handle: (variable: string) => string;
+  /** Table name → its DT_RESOURCE argument (for LookupTableFindV2). */
+  readonly table: (name: string) => string;
+}
+
+/**
+ * A tf.lookup.StaticHashTable with a KeyValueTensorInitializer (Keras StringLookup/TextVectorization vocabularies):
+ * a top-level HashTableV2, its keys and values as top-level Consts, initialized by `__inference__initializer_*`
+ * (InitializeTableV2) called from the `__saved_model_init_op` NoOp, and passed to the forward function as a
+ * DT_RESOURCE argument.
+ */
+export interface KerasTable {
+  readonly name: string;
+  readonly keys: Tensor;
+  readonly values: Tensor;
 }
 
 /** Everything kerasExport writes. */
@@ -39,6 +53,8 @@ export interface KerasExportSpec {
   readonly body: (ctx: BodyContext) => { nodes: NodeSpec[]; output: string };
   /** Further library functions (While/If bodies) the forward body references. */
   readonly functions?: FunctionSpec[];
+  /** Lookup tables the forward body uses. */
+  readonly tables?: readonly KerasTable[];
 }
 
 const RES = 'DT_RESOURCE';
@@ -75,13 +91,28 @@ export const KERAS_TOP_LEVEL_OPS: OpDefSpec[] = [
   },
 ];
 
+/** The OpDefs a Keras export with lookup tables adds to stripped_op_list. */
+export const TABLE_TOP_LEVEL_OPS: OpDefSpec[] = [
+  {
+    name: 'HashTableV2', outputArg: [{ name: 'table_handle', type: RES }],
+    attr: [
+      { name: 'container', type: 'string', defaultValue: empty }, { name: 'shared_name', type: 'string', defaultValue: empty },
+      { name: 'use_node_name_sharing', type: 'bool', defaultValue: { b: false } }, { name: 'key_dtype', type: 'type' }, { name: 'value_dtype', type: 'type' },
+    ],
+    isStateful: true,
+  },
+];
+
 const argName = (v: KerasVariable): string => v.name.replace(/[^a-z0-9_]/gi, '_').toLowerCase();
 
 /** Write the Keras-shaped SavedModel into `dir` (the version directory). */
 export function kerasExport(dir: string, spec: KerasExportSpec): void {
   const vars = spec.variables;
+  const tables = spec.tables ?? [];
   const F = spec.input.dtype;
-  const handleTypes = vars.map(() => RES);
+  // Resource arguments after the input: the tables, then the variables (TensorFlow orders them by capture).
+  const handleTypes = [...tables, ...vars].map(() => RES);
+  const tableArg = (t: KerasTable): string => `${t.name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_table_handle`;
   // The forward function: ReadVariableOp of each resource argument, then the body.
   const reads: NodeSpec[] = vars.map((v) => ({ name: `${argName(v)}/ReadVariableOp`, op: 'ReadVariableOp', input: [`${argName(v)}_resource`], attr: { dtype: attr.type(tfName(v.value.dtype)) } }));
   const readOf = new Map(vars.map((v) => [v.name, `${argName(v)}/ReadVariableOp:value:0`]));
@@ -97,10 +128,15 @@ export function kerasExport(dir: string, spec: KerasExportSpec): void {
       if (!v) throw new Error(`no variable ${name}`);
       return `${argName(v)}_resource`;
     },
+    table: (name) => {
+      const t = tables.find((x) => x.name === name);
+      if (!t) throw new Error(`no table ${name}`);
+      return tableArg(t);
+    },
   });
   const forward: FunctionSpec = {
     name: '__inference_model_layer_call_and_return_conditional_losses_1001',
-    inputs: [{ name: 'inputs', type: F }, ...vars.map((v) => ({ name: `${argName(v)}_resource`, type: RES }))],
+    inputs: [{ name: 'inputs', type: F }, ...tables.map((t) => ({ name: tableArg(t), type: RES })), ...vars.map((v) => ({ name: `${argName(v)}_resource`, type: RES }))],
     outputs: [{ name: 'identity', type: spec.output.dtype }],
     nodes: [...reads, ...built.nodes, { name: 'Identity', op: 'Identity', input: [built.output, ...reads.map((r) => `^${r.name}`)], attr: { T: attr.type(spec.output.dtype) } }],
     ret: { identity: 'Identity:output:0' },
@@ -111,10 +147,10 @@ export function kerasExport(dir: string, spec: KerasExportSpec): void {
   });
   const wrapper: FunctionSpec = {
     name: '__inference_signature_wrapper_1002',
-    inputs: [{ name: spec.input.name, type: F }, ...vars.map((_, i) => ({ name: i === 0 ? 'unknown' : `unknown_${i - 1}`, type: RES }))],
+    inputs: [{ name: spec.input.name, type: F }, ...handleTypes.map((_, i) => ({ name: i === 0 ? 'unknown' : `unknown_${i - 1}`, type: RES }))],
     outputs: [{ name: 'identity', type: spec.output.dtype }],
     nodes: [
-      call('StatefulPartitionedCall', forward.name, [spec.input.name, ...vars.map((_, i) => (i === 0 ? 'unknown' : `unknown_${i - 1}`))], [F, ...handleTypes], [spec.output.dtype]),
+      call('StatefulPartitionedCall', forward.name, [spec.input.name, ...handleTypes.map((_, i) => (i === 0 ? 'unknown' : `unknown_${i - 1}`))], [F, ...handleTypes], [spec.output.dtype]),
       { name: 'Identity', op: 'Identity', input: ['StatefulPartitionedCall:output:0', '^StatefulPartitionedCall'], attr: { T: attr.type(spec.output.dtype) } },
     ],
     ret: { identity: 'Identity:output:0' },
@@ -150,17 +186,42 @@ export function kerasExport(dir: string, spec: KerasExportSpec): void {
     top.push({ name: v.name, op: 'VarHandleOp', attr: { dtype, shape: attr.shape([...v.value.shape]), shared_name: attr.s(v.name) } });
     top.push({ name: `${v.name}/Read/ReadVariableOp`, op: 'ReadVariableOp', input: [v.name], attr: { dtype } });
   }
+  // Tables: HashTableV2 + keys/values Consts + an initializer function called from the init op.
+  const initializers: FunctionSpec[] = [];
+  const initCalls: string[] = [];
+  tables.forEach((t, i) => {
+    const kt = attr.type(tfName(t.keys.dtype));
+    const vt = attr.type(tfName(t.values.dtype));
+    const init: FunctionSpec = {
+      name: `__inference__initializer_${1100 + i}`,
+      inputs: [{ name: 'table', type: RES }, { name: 'keys', type: tfName(t.keys.dtype) }, { name: 'values', type: tfName(t.values.dtype) }],
+      outputs: [],
+      nodes: [{ name: 'key_value_init/InitializeTableV2', op: 'InitializeTableV2', input: ['table', 'keys', 'values'], attr: { Tkey: kt, Tval: vt } }],
+      ret: {},
+      controlRet: {},
+    };
+    initializers.push(init);
+    const callName = `StatefulPartitionedCall_${3 + i}`;
+    initCalls.push(`^${callName}`);
+    top.push(
+      { name: t.name, op: 'HashTableV2', attr: { key_dtype: kt, value_dtype: vt, shared_name: attr.s(`table_${1100 + i}`) } },
+      { name: `Const_${2 * i}`, op: 'Const', attr: { dtype: kt, value: attr.tensor(t.keys) } },
+      { name: `Const_${2 * i + 1}`, op: 'Const', attr: { dtype: vt, value: attr.tensor(t.values) } },
+      { ...call(callName, init.name, [t.name, `Const_${2 * i}`, `Const_${2 * i + 1}`], [RES, tfName(t.keys.dtype), tfName(t.values.dtype)], []), attr: { Tin: attr.types([RES, tfName(t.keys.dtype), tfName(t.values.dtype)]), Tout: attr.types([]), f: attr.func(init.name) } },
+    );
+  });
   const servingInput = `serving_default_${spec.input.name}`;
+  const handles = [...tables.map((t) => t.name), ...vars.map((v) => v.name)];
   top.push(
-    { name: 'NoOp', op: 'NoOp' },
+    { name: 'NoOp', op: 'NoOp', input: initCalls },
     { name: servingInput, op: 'Placeholder', attr: { dtype: attr.type(F), shape: attr.shape(spec.input.shape) } },
-    call('StatefulPartitionedCall', wrapper.name, [servingInput, ...vars.map((v) => v.name)], [F, ...handleTypes], [spec.output.dtype]),
+    call('StatefulPartitionedCall', wrapper.name, [servingInput, ...handles], [F, ...handleTypes], [spec.output.dtype]),
     { name: 'saver_filename', op: 'Placeholder', attr: { dtype: attr.type('DT_STRING'), shape: attr.shape([]) } },
-    call('StatefulPartitionedCall_2', restore.name, ['saver_filename', ...vars.map((v) => v.name)], ['DT_STRING', ...handleTypes], ['DT_STRING']),
+    call('StatefulPartitionedCall_2', restore.name, ['saver_filename', ...vars.map((v) => v.name)], ['DT_STRING', ...vars.map(() => RES)], ['DT_STRING']),
   );
   writeSavedModel(dir, {
     nodes: top,
-    functions: [forward, wrapper, restore, ...(spec.functions ?? [])],
+    functions: [forward, wrapper, restore, ...initializers, ...(spec.functions ?? [])],
     signatures: {
       serving_default: {
         inputs: { [spec.input.name]: { name: `${servingInput}:0`, dtype: F, shape: spec.input.shape } },
@@ -170,6 +231,6 @@ export function kerasExport(dir: string, spec: KerasExportSpec): void {
     },
     saverDef: { filenameTensorName: 'saver_filename:0', restoreOpName: 'StatefulPartitionedCall_2' },
     variables: Object.fromEntries(vars.map((v) => [`${v.key}/.ATTRIBUTES/VARIABLE_VALUE`, v.value])),
-    strippedOps: KERAS_TOP_LEVEL_OPS,
+    strippedOps: tables.length > 0 ? [...KERAS_TOP_LEVEL_OPS, ...TABLE_TOP_LEVEL_OPS] : KERAS_TOP_LEVEL_OPS,
   });
 }

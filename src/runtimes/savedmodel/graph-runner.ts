@@ -18,6 +18,7 @@ import { registerTableOps } from './table-ops.ts';
 import { registerTensorListOps } from './tensor-list-ops.ts';
 import { registerExtraOps } from './extra-ops.ts';
 import { registerImageOps } from './image-ops.ts';
+import { registerStringOps } from './string-ops.ts';
 import { describeFailure, faultNode, isFault, trackNodes, type FaultNode } from './faults.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
@@ -85,6 +86,7 @@ function registerCustomOps(): void {
   registerTensorListOps();
   registerExtraOps();
   registerImageOps();
+  registerStringOps();
 }
 
 /**

@@ -114,10 +114,60 @@ describe('OIP gRPC (official proto, grpc-js client)', () => {
     }
   });
 
-  it('FP16 in typed form is refused (the protocol says raw only)', async () => {
-    await rejectsWith(call('ModelInfer')({
-      model_name: 'every', inputs: NAMES.map((n) => ({ name: `x_${n}`, datatype: n, shape: [2, 2] })),
-    }), grpc.status.INVALID_ARGUMENT, /must be sent in raw_input_contents|unexpected number of elements/);
+  // The protocol (open_inference_grpc.proto, raw_input_contents/raw_output_contents): "the FP16 and BF16 data types
+  // must be represented as raw content as there is no specific data type for a 16-bit float type". So FP16 goes in
+  // raw_input_contents, an FP16 output forces raw_output_contents for the whole answer, and FP16 in `contents` (any
+  // field, or none) is INVALID_ARGUMENT with one exact text.
+  // binary16 bit patterns written out by hand from IEEE 754's definition ((-1)^s · 1.m · 2^(e-15), subnormals
+  // m · 2^-24) and cross-checked with CPython's struct format 'e'; they do not come from the code under test.
+  const HALF_BITS: readonly (readonly [number, number])[] = [
+    [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [0.333251953125, 0x3555], [0.0999755859375, 0x2e66],
+    [2 ** -24, 0x0001], [-0, 0x8000], [2 ** -14, 0x0400], [6.097555160522461e-5, 0x03ff], [-Infinity, 0xfc00], [1.0009765625, 0x3c01],
+  ];
+  const halfBuffer = (bits: readonly number[]) => {
+    const b = Buffer.alloc(bits.length * 2);
+    bits.forEach((v, i) => b.writeUInt16LE(v, i * 2));
+    return b;
+  };
+
+  it('FP16 raw round trip: bits come back exactly, and their FP32 values are the exact binary16 values', async () => {
+    const bits = [...HALF_BITS.map(([, h]) => h), 0x7e00, 0xfbff, 0x8001, 0x3555];
+    const res = await call('ModelInfer')({
+      model_name: 'halves', inputs: [{ name: 'h', datatype: 'FP16', shape: [4, 4] }], raw_input_contents: [halfBuffer(bits)],
+    });
+    assert.deepEqual(res.outputs.map((o: Msg) => [o.name, o.datatype, o.shape]), [['h_out', 'FP16', ['4', '4']], ['h_fp32', 'FP32', ['4', '4']]]);
+    assert.equal(res.outputs[0].contents, null, 'an FP16 answer is raw only');
+    assert.deepEqual(Buffer.from(res.raw_output_contents[0]), halfBuffer(bits));
+    const fp32 = Buffer.from(res.raw_output_contents[1]);
+    const want = [...HALF_BITS.map(([v]) => v), Number.NaN, -65504, -(2 ** -24), 0.333251953125];
+    assert.equal(fp32.byteLength, want.length * 4);
+    want.forEach((v, i) => assert.ok(Object.is(fp32.readFloatLE(i * 4), v), `element ${i}: ${fp32.readFloatLE(i * 4)} is not ${v}`));
+  });
+
+  it('an FP16 output forces raw_output_contents: FP32 typed in, binary16 bits out, rounded to nearest even', async () => {
+    // Values that need rounding: 1/3 and 0.1 (nearest), 1 + 2^-11 (a tie: to even, 1.0), 1 + 3·2^-11 (a tie: to even,
+    // 0x3c02), 2^-25 (a tie with zero: 0), 1e5 (beyond 65504: +Infinity).
+    const rounded: [number, number][] = [[1 / 3, 0x3555], [0.1, 0x2e66], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [2 ** -25, 0x0000], [1e5, 0x7c00]];
+    const cases = [...HALF_BITS.filter(([v]) => Number.isFinite(v)), ...rounded, [-0.5, 0xb800] as [number, number]];
+    assert.equal(cases.length, 18);
+    const res = await call('ModelInfer')({
+      model_name: 'to_half', inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 9], contents: { fp32_contents: cases.map(([v]) => v) } }],
+    });
+    assert.deepEqual(res.outputs.map((o: Msg) => [o.name, o.datatype, o.shape, o.contents]), [['y', 'FP16', ['2', '9'], null]]);
+    assert.deepEqual([...Buffer.from(res.raw_output_contents[0])], [...halfBuffer(cases.map(([, h]) => h))]);
+  });
+
+  it('FP16 in typed contents is INVALID_ARGUMENT with the exact text, whatever field (or none) carries it', async () => {
+    const text = "FP16 input 'h' must be sent in raw_input_contents (the protocol has no typed contents for it)";
+    for (const contents of [undefined, { fp32_contents: [1, 2] }, { uint_contents: [0x3c00, 0x4000] }, { bytes_contents: [halfBuffer([0x3c00, 0x4000])] }]) {
+      await assert.rejects(call('ModelInfer')({
+        model_name: 'halves', inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 2], ...(contents ? { contents } : {}) }],
+      }), (err: grpc.ServiceError) => {
+        assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+        assert.equal(err.details, text, JSON.stringify(contents));
+        return true;
+      });
+    }
   });
 
   it('ModelInfer with raw_input_contents: every datatype round-trips byte for byte in raw_output_contents', async () => {

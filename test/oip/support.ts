@@ -57,6 +57,28 @@ export function everyDatatype(versionDir: string, names: readonly string[] = Obj
 }
 
 /**
+ * FP16 both ways (`halves`): input h FP16 [batch, n] → `h_out` (Identity, FP16) and `h_fp32` (Cast to FP32).
+ * `to_half`: x FP32 [batch, n] → `y` = Cast(x) FP16 (ONNX Runtime rounds to nearest even).
+ */
+export async function halfModels(dir: string): Promise<void> {
+  await writeModel(path.join(dir, 'halves', '1', ONNX_MODEL_FILE), {
+    name: 'halves',
+    inputs: [{ name: 'h', dtype: 'float16', shape: ['batch', 'n'] }],
+    outputs: [{ name: 'h_out', dtype: 'float16', shape: ['batch', 'n'] }, { name: 'h_fp32', dtype: 'float32', shape: ['batch', 'n'] }],
+    nodes: [
+      { op: 'Identity', inputs: ['h'], outputs: ['h_out'] },
+      { op: 'Cast', inputs: ['h'], outputs: ['h_fp32'], attributes: { to: { i: 1 } } },
+    ],
+  });
+  await writeModel(path.join(dir, 'to_half', '1', ONNX_MODEL_FILE), {
+    name: 'to_half',
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 'n'] }],
+    outputs: [{ name: 'y', dtype: 'float16', shape: ['batch', 'n'] }],
+    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attributes: { to: { i: 10 } } }],
+  });
+}
+
+/**
  * The model of the spec's and Triton's examples (`mymodel`): input0 UINT32 [2,2], input1 BOOL [3] →
  * output0 FP32 [3,2] (row i = input1[i] + sum(input0), twice), output1 = input0.
  */
@@ -93,7 +115,7 @@ export function irisLikeModel(versionDir: string): Promise<string> {
 
 /**
  * A running in-process fixture: models `every` (v1), `typed` (every datatype but FP16, which has no typed gRPC form), `half` (y = 0.5x + 2 on [batch, 1], v7), `two` (a+b, a·b),
- * `mymodel` (specExampleModel) and `sklearn-iris` (irisLikeModel).
+ * `mymodel` (specExampleModel), `sklearn-iris` (irisLikeModel), `halves` and `to_half` (halfModels).
  */
 export interface OipFixture {
   readonly server: ModelServer;
@@ -111,8 +133,9 @@ export async function startFixture(options: { management?: boolean } = {}): Prom
   await twoInTwoOut(path.join(dir, 'two', '1'));
   await specExampleModel(path.join(dir, 'mymodel', '1'));
   await irisLikeModel(path.join(dir, 'sklearn-iris', '1'));
+  await halfModels(dir);
   const server = await ModelServer.create({
-    models: ['every', 'typed', 'half', 'two', 'mymodel', 'sklearn-iris'].map((name) => ({ name, basePath: path.join(dir, name) })),
+    models: ['every', 'typed', 'half', 'two', 'mymodel', 'sklearn-iris', 'halves', 'to_half'].map((name) => ({ name, basePath: path.join(dir, name) })),
     runtimes: [await OnnxRuntime.create()],
     pollWaitSeconds: 0,
   });

@@ -80,14 +80,15 @@ export async function halfModels(dir: string): Promise<void> {
 
 /**
  * The model of the spec's and Triton's examples (`mymodel`): input0 UINT32 [2,2], input1 BOOL [3] →
- * output0 FP32 [3,2] (row i = input1[i] + sum(input0), twice), output1 = input0.
+ * output0 FP32 [3,2] (row i = input1[i] + sum(input0), twice), output1 = input0. `input1Length` 'n' makes input1 [-1]
+ * and output0 [-1, 2].
  */
-export function specExampleModel(versionDir: string): Promise<string> {
+export function specExampleModel(versionDir: string, input1Length: number | string = 3): Promise<string> {
   return writeModel(path.join(versionDir, ONNX_MODEL_FILE), {
     name: 'mymodel',
     opset: 13,
-    inputs: [{ name: 'input0', dtype: 'uint32', shape: [2, 2] }, { name: 'input1', dtype: 'bool', shape: [3] }],
-    outputs: [{ name: 'output0', dtype: 'float32', shape: [3, 2] }, { name: 'output1', dtype: 'uint32', shape: [2, 2] }],
+    inputs: [{ name: 'input0', dtype: 'uint32', shape: [2, 2] }, { name: 'input1', dtype: 'bool', shape: [input1Length] }],
+    outputs: [{ name: 'output0', dtype: 'float32', shape: [input1Length, 2] }, { name: 'output1', dtype: 'uint32', shape: [2, 2] }],
     initializers: [{ name: 'axis1', dtype: 'int64', dims: [1], data: new BigInt64Array([1n]) }],
     nodes: [
       { op: 'Cast', inputs: ['input0'], outputs: ['f0'], attributes: { to: { i: 1 } } },

@@ -1,6 +1,6 @@
 /**
  * The Open Inference Protocol (KServe V2) on the REST port (shared/reference/open-inference-protocol.md §2.1-2.4):
- * - `GET /v2` → `{"name", "version", "extensions"}`;
+ * - `GET /v2` (and `/v2/`, as open_inference_rest.yaml writes it) → `{"name", "version", "extensions"}`;
  * - `GET /v2/models/{m}[/versions/{v}]` → `{"name", "versions", "platform", "inputs", "outputs"}`;
  * - `POST /v2/models/{m}[/versions/{v}]/infer` → `$inference_response`, JSON or with the binary tensor extension.
  * `/v2/health/*` and `…/ready` are health.ts' (readiness), `/v2/repository/*` management.ts'. Errors are
@@ -142,7 +142,10 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
   };
 
   return (app) => {
-    app.get('/v2', async (_req, reply) => sendJson(reply, 200, JSON.stringify(serverMetadata)));
+    const serverMetadataRoute = async (_req: FastifyRequest, reply: FastifyReply) => sendJson(reply, 200, JSON.stringify(serverMetadata));
+    // open_inference_rest.yaml spells the path `/v2/`, the prose `v2`: both answer.
+    app.get('/v2', serverMetadataRoute);
+    app.get('/v2/', serverMetadataRoute);
     app.get<{ Params: ModelParams }>('/v2/models/:name', metadata);
     app.get<{ Params: ModelParams }>('/v2/models/:name/versions/:version', metadata);
     app.post<{ Params: ModelParams }>('/v2/models/:name/infer', infer);

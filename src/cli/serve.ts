@@ -15,6 +15,8 @@ import { dashboardPlugin } from '../api/rest/dashboard/plugin.ts';
 import { managementPlugin } from '../api/rest/management.ts';
 import { oipRestPlugin } from '../api/rest/oip/routes.ts';
 import { startRestServer, type RestServer } from '../api/rest/server.ts';
+import { protoTypes } from '../api/grpc/protos.ts';
+import { predictionLogReplayer } from '../api/grpc/warmup-replay.ts';
 import { InferdError } from '../core/errors.ts';
 import { DEFAULT_MAX_TENSOR_BYTES } from '../core/limits.ts';
 import { batchingDecorator } from '../server/batching.ts';
@@ -83,6 +85,8 @@ export interface ServeFlags extends SecurityFlags {
   monitoring_config_file?: string;
   access_log: boolean;
   access_log_sample_rate: number;
+  enable_model_warmup: boolean;
+  num_request_iterations_for_warmup: number;
 }
 
 /**
@@ -96,8 +100,6 @@ export const IGNORED_FLAGS = [
   'tensorflow_session_config_file', 'platform_config_file', 'mixed_precision', 'prefer_tflite_model', 'use_tflite_model',
   'tflite_num_threads', 'tflite_interpreter_pool_size', 'thread_pool_factory_config_file', 'use_alts_credentials',
   'enable_signature_method_name_check', 'skip_initialize_tpu',
-  // Warmup (assets.extra/tf_serving_warmup_requests) is not implemented yet: say so rather than pretend.
-  'enable_model_warmup', 'num_request_iterations_for_warmup',
 ] as const;
 
 /** The startup warnings for the ignored flags that were given. */
@@ -150,6 +152,8 @@ export function serveCommand(): Command {
     .option('--drain_delay_seconds <s>', 'on SIGTERM/SIGINT: seconds to keep serving while reporting not ready, so load balancers take this replica out first (inferd extension)', intFlag(0), 0)
     .option('--drain_timeout_seconds <s>', 'on SIGTERM/SIGINT: seconds requests in flight get to finish after the ports close (inferd extension; fits Kubernetes\' 30 s grace with the delay)', intFlag(0), 20)
     .option('--monitoring_config_file <path>', 'MonitoringConfig (text format): prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" } serves metrics on the REST port')
+    .option('--enable_model_warmup [bool]', 'replay <version>/assets.extra/tf_serving_warmup_requests (TFRecord of PredictionLog) before a version serves', boolFlag, true)
+    .option('--num_request_iterations_for_warmup <n>', 'times each warmup record is replayed; 0 = 1', intFlag(0), 0)
     .option('--access_log [bool]', 'one JSON log line per request on stderr (inferd extension)', boolFlag, true)
     .option('--access_log_sample_rate <rate>', 'fraction of successful requests written to the access log, 0..1; failures are always logged (inferd extension)', rateFlag, 1)
     .option('--log_level <level>', 'trace, debug, info, warn, error', 'info');
@@ -240,6 +244,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
       : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
     requestLimits: { maxTensorBytes: flags.max_request_tensor_bytes },
+    ...(flags.enable_model_warmup ? {
+      warmup: {
+        replay: predictionLogReplayer(protoTypes()),
+        iterations: flags.num_request_iterations_for_warmup,
+        onWarmup: (versionPath, status, micros) => observability.onWarmup(versionPath, status, micros),
+        onInfo: (message, fields) => log.info(fields, message),
+      },
+    } : {}),
     allowVersionLabelsForUnavailableModels: flags.allow_version_labels_for_unavailable_models,
     maxLoadRetries: flags.max_num_load_retries,
     loadRetryIntervalMs: flags.load_retry_interval_micros / 1000,

@@ -5,7 +5,7 @@
  * Names no concrete runtime: they are injected (see compose.ts).
  */
 import { InferdError } from '../core/errors.ts';
-import type { RequestLimits } from '../core/limits.ts';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../core/limits.ts';
 import { type AspiredVersion, type LifecycleManager, type TransitionEvent } from '../core/lifecycle/manager.ts';
 import { withOutputCheck } from '../core/output-check.ts';
 import type { LoadedModel, Runtime } from '../core/runtime.ts';
@@ -13,6 +13,7 @@ import { FileSystemSource } from '../repository/file-system-source.ts';
 import { diffConfigs, modelServerConfigFromObject, type ModelConfig, type ModelServerConfig } from './config/model-server-config.ts';
 import { DEFAULT_VERSION_POLICY, selectVersions, type VersionPolicy } from './config/version-policy.ts';
 import { checkVersionLabels, notAvailableError, PLATFORM_ALIASES, toModelConfig, toServedModel, type Unavailable } from './reload.ts';
+import { warmUpVersion, type WarmupOptions } from './warmup.ts';
 import { repositoryState, type LoadModelOptions, type ModelRepositoryApi, type RepositoryEntry } from './repository-api.ts';
 
 /** One served model as the server needs it (a ModelConfig of TF Serving's config file). */
@@ -51,6 +52,8 @@ export interface ModelServerOptions {
   readonly allowVersionLabelsForUnavailableModels?: boolean;
   /** Tensor memory one request may make the server allocate (inputs, and outputs). Default DEFAULT_REQUEST_LIMITS. */
   readonly requestLimits?: RequestLimits;
+  /** Replay `<version>/assets.extra/tf_serving_warmup_requests` before a version becomes AVAILABLE. Default: no warmup. */
+  readonly warmup?: WarmupOptions;
 }
 
 /** Owns the served models and their configuration. Subclassed by ModelServer, which is the one to construct. */
@@ -322,14 +325,25 @@ export class ModelLifecycle implements ModelRepositoryApi {
     const runtime = await this.pickRuntime(config?.platform, version.path);
     this.detectedPlatforms.set(name, runtime.platform);
     const loaded = await runtime.load({ modelName: name, version: version.version, path: version.path, signal });
-    if (!this.options.decorate) return withOutputCheck(loaded);
+    let ready: LoadedModel;
     try {
       // The check wraps the decorated version, so batch assembly and row splitting are checked too.
-      return withOutputCheck(await this.options.decorate(loaded, name, version.version, version.path));
+      ready = withOutputCheck(this.options.decorate ? await this.options.decorate(loaded, name, version.version, version.path) : loaded);
     } catch (err) {
       await loaded.close();
       throw err;
     }
+    if (this.options.warmup) {
+      try {
+        // Warmup goes through the decorated version (batcher included), as TF Serving's warms its batching session.
+        await warmUpVersion({ name, version: version.version, model: ready }, version.path, this.options.warmup,
+          this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS, signal);
+      } catch (err) {
+        await ready.close();
+        throw err;
+      }
+    }
+    return ready;
   }
 
   private async pickRuntime(platform: string | undefined, versionPath: string): Promise<Runtime> {

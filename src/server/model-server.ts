@@ -3,20 +3,16 @@
  * plus the facade (ServingApi) that every transport calls. It names no concrete runtime: they are injected (see
  * compose.ts).
  */
-import { type Example, encodeExample, withContext } from '../core/example.ts';
 import { InferdError } from '../core/errors.ts';
-import { AllocationBudget, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../core/limits.ts';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../core/limits.ts';
 import type { ServableHandle } from '../core/lifecycle/handle.ts';
 import { LifecycleManager } from '../core/lifecycle/manager.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
-import type { RunStats } from '../core/request-outcome.ts';
-import { DEFAULT_SIGNATURE } from '../core/signature.ts';
-import { decodeString, type Tensor } from '../core/tensor.ts';
-import { checkExampleSignature, rowWidth } from './example-signatures.ts';
 import { ModelLifecycle, type ModelServerOptions } from './model-lifecycle.ts';
 import type {
   ClassifyResult, ExampleCall, MetadataResult, ModelSpec, PredictCall, PredictResult, ReadinessApi, RegressResult, ServingApi,
 } from './serving-api.ts';
+import { classifyOn, predictOn, regressOn, type ServingTarget } from './version-calls.ts';
 
 /** Re-exported: the model and option types (defined with the lifecycle). */
 export type { ModelServerOptions, ServedModel } from './model-lifecycle.ts';
@@ -103,63 +99,34 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
 
   /** @inheritdoc */
   async predict(call: PredictCall): Promise<PredictResult> {
-    const handle = this.acquire(call.spec);
-    try {
-      const signatureName = call.spec.signatureName || DEFAULT_SIGNATURE;
-      const signature = handle.model.metadata.signatures[signatureName];
-      if (!signature) {
-        throw call.dialect === 'grpc'
-          ? InferdError.failedPrecondition(`Serving signature key "${signatureName}" not found.`)
-          : InferdError.invalidArgument(`Serving signature name: "${signatureName}" not found in signature def`);
-      }
-      if (call.dialect !== 'grpc' && Object.keys(signature.inputs).length === 0) {
-        throw InferdError.invalidArgument(`Failed to get input map for signature: ${call.spec.signatureName || 'DEFAULT'}`);
-      }
-      const limits = this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS;
-      const inputs = call.decodeInputs(signature, signatureName, new AllocationBudget(limits, 'request'));
-      let batchSize: number | undefined;
-      const started = performance.now();
-      const outputs = await handle.model.run({
-        signatureName,
-        inputs,
-        ...(call.outputFilter && call.outputFilter.length > 0 ? { outputFilter: call.outputFilter } : {}),
-        ...(call.signal ? { signal: call.signal } : {}),
-        onBatched: (size) => { batchSize = Math.max(batchSize ?? 0, size); },
-      });
-      chargeOutputs(outputs, limits);
-      const run = { runMicros: (performance.now() - started) * 1000, ...(batchSize !== undefined ? { batchSize } : {}) };
-      return { served: { name: call.spec.name, version: handle.version, signatureName }, signature, outputs, run };
-    } finally {
-      handle.release();
-    }
+    return this.onHandle(call.spec, (target) => predictOn(target, call, this.limits));
   }
 
   /** @inheritdoc */
   async classify(call: ExampleCall): Promise<ClassifyResult> {
-    const { served, outputs, run } = await this.runExamples(call, 'classify');
-    const scores = outputs.scores;
-    const classes = outputs.classes;
-    const n = call.examples.length;
-    const k = n === 0 ? 0 : rowWidth(scores ?? classes, n);
-    const classifications = Array.from({ length: n }, (_, i) => {
-      return Array.from({ length: k }, (_, j) => ({
-        label: classes ? decodeString((classes.data as Uint8Array[])[i * k + j] ?? new Uint8Array()) : '',
-        score: scores ? Number(scores.data[i * k + j]) : 0,
-      }));
-    });
-    return { served, classifications, run };
+    return this.onHandle(call.spec, (target) => classifyOn(target, call, this.limits));
   }
 
   /** @inheritdoc */
   async regress(call: ExampleCall): Promise<RegressResult> {
-    const { served, outputs, run } = await this.runExamples(call, 'regress');
-    const out = outputs.outputs;
-    if (!out || rowWidth(out, call.examples.length) !== 1) {
-      throw InferdError.invalidArgument(`Expected output Tensor shape to be [${call.examples.length}] or [${call.examples.length},1]`);
-    }
-    return { served, values: Array.from(out.data as ArrayLike<number>, Number), run };
+    return this.onHandle(call.spec, (target) => regressOn(target, call, this.limits));
   }
+
   // ---- internals ----
+
+  private get limits(): RequestLimits {
+    return this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS;
+  }
+
+  /** Run `work` on the version `spec` resolves to, holding its handle until the work settles. */
+  private async onHandle<T>(spec: ModelSpec, work: (target: ServingTarget) => Promise<T>): Promise<T> {
+    const handle = this.acquire(spec);
+    try {
+      return await work({ name: spec.name, version: handle.version, model: handle.model });
+    } finally {
+      handle.release();
+    }
+  }
 
   private acquire(spec: ModelSpec): ServableHandle {
     return this.manager.acquire({
@@ -168,36 +135,4 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
       ...(spec.label !== undefined ? { label: spec.label } : {}),
     });
   }
-
-  /** Classify/regress over tf.Example (servables/tensorflow/classifier.cc, regressor.cc rules in our words). */
-  private async runExamples(
-    call: ExampleCall, method: 'classify' | 'regress',
-  ): Promise<{ served: PredictResult['served']; outputs: Readonly<Record<string, Tensor>>; run: RunStats }> {
-    const handle = this.acquire(call.spec);
-    try {
-      const signatureName = call.spec.signatureName || DEFAULT_SIGNATURE;
-      const signature = handle.model.metadata.signatures[signatureName];
-      if (!signature) throw InferdError.invalidArgument(`No signature was found with the name: ${signatureName}`);
-      checkExampleSignature(signature, method);
-      const examples = call.examples.map((e: Example) => encodeExample(withContext(e, call.context)));
-      const inputs = { inputs: { dtype: 'string', shape: [examples.length], data: examples } as Tensor };
-      let batchSize: number | undefined;
-      const started = performance.now();
-      const outputs = await handle.model.run({
-        signatureName, inputs, ...(call.signal ? { signal: call.signal } : {}),
-        onBatched: (size) => { batchSize = Math.max(batchSize ?? 0, size); },
-      });
-      chargeOutputs(outputs, this.options.requestLimits ?? DEFAULT_REQUEST_LIMITS);
-      const run = { runMicros: (performance.now() - started) * 1000, ...(batchSize !== undefined ? { batchSize } : {}) };
-      return { served: { name: call.spec.name, version: handle.version, signatureName }, outputs, run };
-    } finally {
-      handle.release();
-    }
-  }
-}
-
-/** Charge a run's outputs to a response budget before any transport encodes them (RESOURCE_EXHAUSTED past it). */
-function chargeOutputs(outputs: Readonly<Record<string, Tensor>>, limits: RequestLimits): void {
-  const budget = new AllocationBudget(limits, 'response');
-  for (const [alias, t] of Object.entries(outputs)) budget.chargeTensor(alias, t);
 }

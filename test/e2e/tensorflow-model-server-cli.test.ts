@@ -3,14 +3,17 @@
  * forms prints the two version lines, tensorflow_model_server flags inferd does not act on start up with a
  * warning, and TensorFlow Serving's own testPrometheusEndpoint (tensorflow_model_server_test.py: serve the
  * half_plus_two fixture with the fixture monitoring config, GET the metrics path, expect `# TYPE`) passes.
+ * `--enable_model_warmup` / `--num_request_iterations_for_warmup` act: the version's warmup file is replayed, logged
+ * and measured in `:tensorflow:serving:model_warmup_latency`.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { halfPlusTwo } from '../support/models.ts';
+import { floatTensorProto, predictionLog, writeWarmupFile } from '../support/tfrecord.ts';
 import { postJson, runInferd, SHARED_FIXTURES, startServer, type RunningServer } from '../support/serve.ts';
 
 describe('inferd --version', () => {
@@ -30,8 +33,10 @@ describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_pa
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-tfms-'));
     await halfPlusTwo(path.join(dir, 'm', '1'));
+    writeWarmupFile(path.join(dir, 'm', '1'), [predictionLog('predict_log', { model_spec: { name: 'm' }, inputs: { x: floatTensorProto([1, 2], [2]) } })]);
+    await writeFile(path.join(dir, 'monitoring.config'), 'prometheus_config { enable: true, path: "/monitoring/prometheus/metrics" }\n');
     server = await startServer([
-      '--model_name=m', `--model_base_path=${path.join(dir, 'm')}`,
+      '--model_name=m', `--model_base_path=${path.join(dir, 'm')}`, `--monitoring_config_file=${path.join(dir, 'monitoring.config')}`,
       '--xla_gpu_compilation_enabled=true', '--platform_config_file=/nonexistent/platform.config', '--tensorflow_session_config_file=/x',
       '--mixed_precision=bfloat16', '--tflite_num_threads=4', '--use_alts_credentials=false', '--enable_model_warmup=true',
       '--num_request_iterations_for_warmup=2',
@@ -48,7 +53,15 @@ describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_pa
     for (const flag of ['xla_gpu_compilation_enabled', 'platform_config_file', 'tensorflow_session_config_file', 'mixed_precision', 'tflite_num_threads', 'use_alts_credentials']) {
       assert.match(server.stderr(), new RegExp(`--${flag} has no effect in inferd`), flag);
     }
-    assert.match(server.stderr(), /--enable_model_warmup has no effect/, 'warmup is not implemented: the flag says so');
+    assert.doesNotMatch(server.stderr(), /--(enable_model_warmup|num_request_iterations_for_warmup) has no effect/);
+  });
+
+  it('replays the version\'s warmup file before serving, logs it and measures it', async () => {
+    assert.match(server.stderr(), /Finished reading warmup data for model at .*tf_serving_warmup_requests\. Number of warmup records read: 1\./);
+    assert.match(server.stderr(), /"iterations":2/);
+    const metrics = await (await fetch(`${server.restUrl}/monitoring/prometheus/metrics`)).text();
+    const modelPath = JSON.stringify(path.join(dir, 'm', '1'));
+    assert.ok(metrics.includes(`:tensorflow:serving:model_warmup_latency_count{model_path=${modelPath},status="OK"} 1`), metrics);
   });
 
   it('still rejects a flag tensorflow_model_server does not have', async () => {

@@ -9,7 +9,7 @@ import snappy from 'snappyjs';
 import type { Tensor } from '../../src/core/tensor.ts';
 import { tfName } from '../../src/core/dtype.ts';
 import { encodeMessage } from '../../src/runtimes/savedmodel/proto.ts';
-import { crc32c, maskCrc } from '../../src/runtimes/savedmodel/crc32c.ts';
+import { crc32c, maskCrc } from '../../src/core/crc32c.ts';
 import { stringTensorCrc } from '../../src/runtimes/savedmodel/bundle.ts';
 
 /** A NodeDef as plain data. */

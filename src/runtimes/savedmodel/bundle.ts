@@ -12,7 +12,7 @@ import { InferdError } from '../../core/errors.ts';
 import { readTable } from './leveldb-table.ts';
 import { decodeMessage, shapeDims, type BundleEntryObj, type BundleHeaderObj } from './proto.ts';
 import { fromLittleEndian } from './tensor-proto.ts';
-import { crc32c, maskCrc, unmaskCrc } from './crc32c.ts';
+import { crc32c, maskCrc, unmaskCrc } from '../../core/crc32c.ts';
 
 const utf8 = new TextDecoder();
 

@@ -7,7 +7,7 @@
  */
 import snappy from 'snappyjs';
 import { InferdError } from '../../core/errors.ts';
-import { crc32c, unmaskCrc } from './crc32c.ts';
+import { crc32c, unmaskCrc } from '../../core/crc32c.ts';
 
 const MAGIC_LO = 0x8b80fb57;
 const MAGIC_HI = 0xdb477524;

@@ -1,4 +1,4 @@
-/** CRC-32C (Castagnoli), as TensorFlow and LevelDB use it, plus LevelDB's masking of stored checksums. */
+/** CRC-32C (Castagnoli), as TensorFlow, TFRecord and LevelDB use it, plus their masking of stored checksums. Pure. */
 
 const TABLE = (() => {
   const t = new Uint32Array(256);

@@ -262,6 +262,20 @@ describe('KServe\'s and Triton\'s documented V2 examples against inferd serve', 
     closeTo(res.outputs[0].contents.fp32_contents as number[], rowSums([[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]));
   });
 
+  it('Triton-only extensions are absent: statistics and config paths are 404, their RPCs UNIMPLEMENTED', async () => {
+    for (const p of ['/v2/models/mymodel/stats', '/v2/models/mymodel/config']) {
+      const res = await fetch(`${server.restUrl}${p}`);
+      assert.equal(res.status, 404, p);
+      assert.match(String(((await res.json()) as Msg).error), /Not found/);
+    }
+    for (const method of ['ModelStatistics', 'ModelConfig']) {
+      const err = await new Promise<grpc.ServiceError>((resolve) => {
+        client.makeUnaryRequest(`/inference.GRPCInferenceService/${method}`, (x: Buffer) => x, (b: Buffer) => b, Buffer.alloc(0), (e) => resolve(e as grpc.ServiceError));
+      });
+      assert.equal(err.code, grpc.status.UNIMPLEMENTED, method);
+    }
+  });
+
   // Triton's Python client (tritonclient[http]) is not on the npm registry or in Debian, so it only runs where it is
   // installed; the grpc stub test (python-client.test.ts) covers Python over gRPC.
   const tritonclient = spawnSync('python3', ['-c', 'import tritonclient.http, numpy'], { encoding: 'utf8' });

@@ -19,6 +19,7 @@ import { registerTensorListOps } from './tensor-list-ops.ts';
 import { registerExtraOps } from './extra-ops.ts';
 import { registerImageOps } from './image-ops.ts';
 import { registerStringOps } from './string-ops.ts';
+import { registerFeatureColumnOps } from './feature-column-ops.ts';
 import { describeFailure, faultNode, isFault, trackNodes, type FaultNode } from './faults.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
@@ -87,6 +88,7 @@ function registerCustomOps(): void {
   registerExtraOps();
   registerImageOps();
   registerStringOps();
+  registerFeatureColumnOps();
 }
 
 /**

@@ -15,7 +15,7 @@
  * A string attribute is read from the node's raw bytes (tfjs-converter lowercases the strings it decodes).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { raggedTensorToTensorImpl } from '@tensorflow/tfjs-backend-cpu/dist/shared.js';
+import { shared } from '@tensorflow/tfjs-backend-cpu';
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
 import { stringBytes } from './tfjs-tensors.ts';
@@ -131,7 +131,7 @@ function raggedTensorToTensor(node: GraphNode): tf.Tensor {
   const types = node.attrs['row_partition_types'] as string[] | undefined;
   if (!shape || !values || !dflt || !types) throw InferdError.invalidArgument('RaggedTensorToTensor: missing inputs or row_partition_types');
   if (values.dtype === 'string') throw InferdError.unimplemented('RaggedTensorToTensor on string values is not supported');
-  const [outShape, data] = raggedTensorToTensorImpl(
+  const [outShape, data] = shared.raggedTensorToTensorImpl(
     shape.dataSync() as Int32Array, shape.shape, values.dataSync() as Float32Array, values.shape, values.dtype,
     dflt.dataSync() as Float32Array, dflt.shape, partitions.map((p) => p.dataSync() as Int32Array), partitions.map((p) => p.shape),
     types.map((t) => t.toUpperCase()),

@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { encodePredictResponse, readPredictRequest } from '../src/api/grpc/predict-wire.ts';
 import { protoTypes } from '../src/api/grpc/protos.ts';
-import { decodeTensorProto, encodeTensorProto, type TensorProtoMessage } from '../src/api/grpc/tensor-proto.ts';
+import { decodeTensorProtoBytes } from '../src/core/tensor-proto-reader.ts';
+import { decodeTensorProto, encodeTensorProto, type TensorProtoMessage } from '../src/core/tensor-proto.ts';
 import type { Tensor } from '../src/core/tensor.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1' } } });
@@ -53,7 +54,7 @@ for (const n of [10, 784, 1 << 20]) {
       const req = PredictRequest.decode(bytes) as unknown as { inputs: Record<string, TensorProtoMessage> };
       return decodeTensorProto(req.inputs['x'] ?? {}, 'x');
     });
-    const mine = time(() => decodeTensorProto(readPredictRequest(bytes, ModelSpec).inputs?.['x'] ?? {}, 'x'));
+    const mine = time(() => decodeTensorProtoBytes(readPredictRequest(bytes, ModelSpec).inputs!['x']!, 'x'));
     line(`decode request, ${n} ${field}`, base, mine);
   }
 }

@@ -12,7 +12,7 @@ import { DEFAULT_SIGNATURE, type ModelMetadata, type Signature, type TensorSpec 
 import type { Tensor } from '../core/tensor.ts';
 // The wire schema and TensorProto codec are the server's own (read-only use, as the load generator does).
 import { protoTypes, type ProtoTypes } from '../api/grpc/protos.ts';
-import { decodeShape, decodeTensorProto, encodeTensorProto, type TensorProtoMessage, type TensorShapeMessage } from '../api/grpc/tensor-proto.ts';
+import { decodeShape, decodeTensorProto, encodeTensorProto, type TensorProtoMessage, type TensorShapeMessage } from '../core/tensor-proto.ts';
 import { withRetries } from './errors.ts';
 import type { CallOptions, ClassScore, ClientOptions, ExampleInput, FeatureValue, ModelRef, Outputs, PredictOptions } from './types.ts';
 

@@ -23,6 +23,9 @@ export const STRING_ELEMENT_OVERHEAD_BYTES = 64;
 /** Largest element count of any one tensor, whatever the byte limit (typed arrays index with int32-ish lengths). */
 export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
 
+/** Largest rank of a tensor (TensorFlow's TensorShape::MaxDimensions()); decoders refuse more dims unread. */
+export const MAX_TENSOR_RANK = 254;
+
 /** Limits on what one request may make the server allocate. Each default is beside its field. */
 export interface RequestLimits {
   /**

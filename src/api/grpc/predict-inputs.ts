@@ -7,7 +7,7 @@ import { InferdError } from '../../core/errors.ts';
 import type { Signature } from '../../core/signature.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import type { InputDecoder } from '../../server/serving-api.ts';
-import { decodeTensorProto, type TensorProtoMessage } from './tensor-proto.ts';
+import { decodeTensorProtoBytes, type EncodedTensorProto } from '../../core/tensor-proto-reader.ts';
 
 const join = (keys: Iterable<string>): string => [...keys].sort().join(',');
 
@@ -53,12 +53,12 @@ export function checkOutputFilter(filter: readonly string[], signature: Signatur
 }
 
 /** The facade's InputDecoder for a PredictRequest: runs every check above, then decodes the TensorProtos. */
-export function predictInputDecoder(inputs: Readonly<Record<string, TensorProtoMessage>>, outputFilter: readonly string[]): InputDecoder {
+export function predictInputDecoder(inputs: Readonly<Record<string, EncodedTensorProto>>, outputFilter: readonly string[]): InputDecoder {
   return (signature, _signatureName, budget): Readonly<Record<string, Tensor>> => {
     const aliases = Object.keys(inputs);
     checkInputAliases(aliases, signature);
     const out: Record<string, Tensor> = {};
-    for (const alias of aliases) out[alias] = decodeTensorProto(inputs[alias] ?? {}, alias, budget); // a map entry without value is DT_INVALID
+    for (const alias of aliases) out[alias] = decodeTensorProtoBytes(inputs[alias]!, alias, budget);
     checkOutputFilter(outputFilter, signature);
     return out;
   };

@@ -1,6 +1,7 @@
 /**
  * PredictRequest / PredictResponse (tensorflow_serving/apis/predict.proto) read and written by hand, so a tensor's
- * values go between the wire and typed arrays without per-element JS values (tensor-wire.ts). Only Predict uses
+ * values go between the wire and typed arrays without per-element JS values (core/tensor-proto-reader.ts and
+ * core/tensor-proto-writer.ts). Only Predict uses
  * this; every other RPC goes through protobufjs (protos.ts). The small ModelSpec of a request is still decoded by
  * protobufjs, so its oneof and wrapper handling stay in one place (model-spec.ts).
  *
@@ -13,23 +14,23 @@ import type { Tensor } from '../../core/tensor.ts';
 import type { ServedSpec } from '../../server/serving-api.ts';
 import type { ModelSpecMessage } from './model-spec.ts';
 import type { PredictRequestMessage } from './prediction-service.ts';
-import {
-  WIRE, WireReader, delimitedSize, tagOf, utf8Length, varint64Size, writeDelimitedHeader, writeStringField, writeVarint64,
-} from './proto-wire.ts';
-import { planTensorProto, readTensorProto, writeTensorProto, type TensorPlan } from './tensor-wire.ts';
-import type { TensorProtoMessage } from './tensor-proto.ts';
+import { WIRE, WireReader, delimitedSize, tagOf, varint64Size, writeDelimitedHeader, writeVarint64 } from '../../core/proto-wire.ts';
+import { readTensorProto, type EncodedTensorProto } from '../../core/tensor-proto-reader.ts';
+import { planTensorProto, writeTensorProto, type TensorPlan } from '../../core/tensor-proto-writer.ts';
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /**
- * Parse a PredictRequest. `modelSpec` is the protobufjs `tensorflow.serving.ModelSpec` type. The input TensorProtos'
- * typed fields and tensor_content are views of `bytes` where possible, so `bytes` must outlive the decoded tensors
- * and must not be modified (grpc-js hands each call its own buffer). Repeated map keys: the last entry wins.
+ * Parse a PredictRequest. `modelSpec` is the protobufjs `tensorflow.serving.ModelSpec` type. Each input TensorProto
+ * is only located and its framing checked (readTensorProto); its values are decoded later, against the request's
+ * allocation budget, by the input decoder (predict-inputs.ts). Decoded tensors may be views of `bytes`, so `bytes`
+ * must outlive them and must not be modified (grpc-js hands each call its own buffer). Repeated map keys: the last
+ * entry wins; an entry without a value is an empty TensorProto (DT_INVALID).
  */
 export function readPredictRequest(bytes: Uint8Array, modelSpec: protobuf.Type): PredictRequestMessage {
   const buf = asBuffer(bytes);
   const r = new WireReader(buf);
-  const inputs: Record<string, TensorProtoMessage> = {};
+  const inputs: Record<string, EncodedTensorProto> = {};
   const filter: string[] = [];
   let spec: ModelSpecMessage | undefined;
   while (r.more()) {
@@ -42,7 +43,7 @@ export function readPredictRequest(bytes: Uint8Array, modelSpec: protobuf.Type):
       const [s, e] = r.span();
       const entry = new WireReader(buf, s, e);
       let key = '';
-      let value: TensorProtoMessage = {};
+      let value = readTensorProto(buf, s, s);
       while (entry.more()) {
         const et = entry.tag();
         if (et === tagOf(1, WIRE.bytes)) {
@@ -109,4 +110,15 @@ export function encodePredictResponse(served: ServedSpec, outputs: readonly (rea
   if (spec.sigLen > 0) pos = writeStringField(out, pos, 3, served.signatureName, spec.sigLen);
   if (pos !== total) throw new Error(`PredictResponse writer wrote ${pos} bytes, planned ${total}`);
   return out;
+}
+
+/** UTF-8 byte length of a JS string. */
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Write a string field (key, length, UTF-8); returns the next offset. */
+function writeStringField(out: Buffer, pos: number, field: number, s: string, len = utf8Length(s)): number {
+  pos = writeDelimitedHeader(out, pos, field, len);
+  return pos + out.write(s, pos, len, 'utf8');
 }

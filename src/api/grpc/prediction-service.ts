@@ -11,13 +11,13 @@ import { predictInputDecoder } from './predict-inputs.ts';
 import type { ProtoTypes } from './protos.ts';
 import { packSignatureDefMap } from './signature-def.ts';
 import { encodePredictResponse } from './predict-wire.ts';
-import type { TensorProtoMessage } from './tensor-proto.ts';
+import type { EncodedTensorProto } from '../../core/tensor-proto-reader.ts';
 import type { CallNotes, UnaryImpl } from './unary.ts';
 
 /** PredictRequest as decoded. */
 export interface PredictRequestMessage {
   model_spec?: ModelSpecMessage | null;
-  inputs?: Record<string, TensorProtoMessage>;
+  inputs?: Record<string, EncodedTensorProto>;
   output_filter?: string[];
 }
 

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { bigIntToInt64, int64ToBigInt, type Int64Like } from '../../core/int64.ts';
 
 /** Absolute path of the proto/ include root (the folder holding `tensorflow/` and `tensorflow_serving/`). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
@@ -85,18 +86,8 @@ export function protoTypes(): ProtoTypes {
   return cached;
 }
 
-/** A 64-bit value as decoded: protobufjs' Long-like `{low, high}` or number, or a bigint (tensor-wire.ts' typed arrays). */
-export type Int64Like = bigint | number | string | { readonly low: number; readonly high: number; readonly unsigned?: boolean };
-
-/** Convert a decoded 64-bit field to bigint (signed unless `unsigned`). */
-export function int64ToBigInt(v: Int64Like | null | undefined, unsigned = false): bigint {
-  if (v === null || v === undefined) return 0n;
-  if (typeof v === 'bigint') return unsigned ? BigInt.asUintN(64, v) : BigInt.asIntN(64, v);
-  if (typeof v === 'number') return BigInt(Math.trunc(v));
-  if (typeof v === 'string') return BigInt(v);
-  const u = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
-  return unsigned ? u : BigInt.asIntN(64, u);
-}
+/** The 64-bit helpers live in core (core/int64.ts); re-exported for the gRPC handlers. */
+export { bigIntToInt64, int64ToBigInt, type Int64Like };
 
 /** Convert a decoded 64-bit field to a JS number (precision lost beyond 2^53; fine for versions). */
 export function int64ToNumber(v: Int64Like | null | undefined): number {
@@ -110,8 +101,3 @@ export function int64ToVersion(v: Int64Like | null | undefined): number | bigint
   return Number.isSafeInteger(n) ? n : b;
 }
 
-/** A 64-bit value in the `{low, high}` form protobufjs' writer accepts (two's complement for negatives). */
-export function bigIntToInt64(v: bigint): { low: number; high: number } {
-  const u = BigInt.asUintN(64, v);
-  return { low: Number(u & 0xffffffffn) | 0, high: Number(u >> 32n) | 0 };
-}

@@ -5,7 +5,7 @@
 import { tfNumber } from '../../core/dtype.ts';
 import type { Signature, TensorSpec } from '../../core/signature.ts';
 import type { ProtoTypes } from './protos.ts';
-import type { TensorShapeMessage } from './tensor-proto.ts';
+import type { TensorShapeMessage } from '../../core/tensor-proto.ts';
 
 /** The type URL of metadata["signature_def"]. */
 export const SIGNATURE_DEF_MAP_TYPE_URL = 'type.googleapis.com/tensorflow.serving.SignatureDefMap';

@@ -10,12 +10,12 @@
  * PredictLog predict_log = 6; PredictStreamedLog predict_streamed_log = 7 } }; every *Log has `request = 1`.
  */
 import { InferdError } from '../../core/errors.ts';
+import { WIRE, WireReader, tagOf } from '../../core/proto-wire.ts';
 import type { ServingApi } from '../../server/serving-api.ts';
 import type { WarmupReplayer } from '../../server/warmup.ts';
 import type { ModelSpecMessage } from './model-spec.ts';
 import { predictionHandlers, type ExampleRequestMessage, type MultiInferenceRequestMessage } from './prediction-service.ts';
 import { readPredictRequest } from './predict-wire.ts';
-import { WIRE, WireReader, tagOf } from './proto-wire.ts';
 import type { ProtoTypes } from './protos.ts';
 
 /** The log kinds of PredictionLog's `log_type` oneof, by field number. */

@@ -6,28 +6,12 @@
  */
 import { byteWidth, type DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
+import { fromLittleEndian } from '../../core/tensor-proto.ts';
 import type { TensorData } from '../../core/tensor.ts';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // Typed arrays use the platform's byte order; every platform Node supports today is little-endian.
   throw new Error('inferd\'s raw tensor codec needs a little-endian platform');
-}
-
-type FixedCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Exclude<TensorData, Uint8Array[]>;
-
-function ctorOf(dtype: Exclude<DType, 'string'>): FixedCtor {
-  switch (dtype) {
-    case 'float32': return Float32Array as unknown as FixedCtor;
-    case 'float64': return Float64Array as unknown as FixedCtor;
-    case 'float16': case 'bfloat16': case 'uint16': return Uint16Array as unknown as FixedCtor;
-    case 'int8': return Int8Array as unknown as FixedCtor;
-    case 'int16': return Int16Array as unknown as FixedCtor;
-    case 'int32': return Int32Array as unknown as FixedCtor;
-    case 'int64': return BigInt64Array as unknown as FixedCtor;
-    case 'uint8': case 'bool': return Uint8Array as unknown as FixedCtor;
-    case 'uint32': return Uint32Array as unknown as FixedCtor;
-    case 'uint64': return BigUint64Array as unknown as FixedCtor;
-  }
 }
 
 /**
@@ -41,10 +25,7 @@ export function decodeRaw(dtype: DType, count: number, bytes: Uint8Array, tensor
   if (bytes.byteLength !== count * width) {
     throw InferdError.invalidArgument(`unexpected size ${bytes.byteLength} for raw contents of input '${tensorName}', expecting ${count * width} bytes (${count} elements of ${width} bytes)`);
   }
-  const Ctor = ctorOf(dtype);
-  if (bytes.byteOffset % width === 0) return new Ctor(bytes.buffer, bytes.byteOffset, count);
-  const copy = new Uint8Array(bytes);
-  return new Ctor(copy.buffer, 0, count);
+  return fromLittleEndian(dtype, bytes, count);
 }
 
 function decodeRawBytes(count: number, bytes: Uint8Array, tensorName: string): Uint8Array[] {

@@ -6,10 +6,11 @@ import fc from 'fast-check';
 import { ALL_DTYPES, type DType } from '../../../src/core/dtype.ts';
 import { allocate, type Tensor } from '../../../src/core/tensor.ts';
 import { encodePredictResponse, readPredictRequest } from '../../../src/api/grpc/predict-wire.ts';
-import { WireError, WireReader, writeVarint64, varint64Size } from '../../../src/api/grpc/proto-wire.ts';
 import { protoTypes } from '../../../src/api/grpc/protos.ts';
-import { decodeTensorProto, encodeTensorProto, type TensorProtoMessage } from '../../../src/api/grpc/tensor-proto.ts';
-import { encodeTensorProtoBytes, readTensorProto } from '../../../src/api/grpc/tensor-wire.ts';
+import { WireError, WireReader, writeVarint64, varint64Size } from '../../../src/core/proto-wire.ts';
+import { decodeTensorProtoBytes, readTensorProto } from '../../../src/core/tensor-proto-reader.ts';
+import { encodeTensorProtoBytes } from '../../../src/core/tensor-proto-writer.ts';
+import { decodeTensorProto, encodeTensorProto, type TensorProtoMessage } from '../../../src/core/tensor-proto.ts';
 
 const { TensorProto, PredictRequest, PredictResponse, ModelSpec } = protoTypes();
 
@@ -39,7 +40,7 @@ const viaProtobufjs = (t: Tensor, tc = false): Tensor =>
   decodeTensorProto(TensorProto.decode(encodeTensorProtoBytes(t, tc)) as unknown as TensorProtoMessage, 'x');
 /** protobufjs bytes → our reader → core tensor. */
 const viaReader = (t: Tensor, tc = false): Tensor =>
-  decodeTensorProto(readTensorProto(TensorProto.encode(encodeTensorProto(t, { tensorContent: tc })).finish()), 'x');
+  decodeTensorProtoBytes(readTensorProto(TensorProto.encode(encodeTensorProto(t, { tensorContent: tc })).finish()), 'x');
 
 /** One key + value, hand-laid: `field`, wire type, payload bytes. */
 const key = (field: number, wt: number): number[] => {
@@ -60,7 +61,7 @@ describe('wire codec: TensorProto', () => {
 
   it('writes the same bytes as protobufjs for a float tensor', () => {
     const t: Tensor = { dtype: 'float32', shape: [1, 3], data: new Float32Array([1, -2.5, 3]) };
-    assert.deepEqual(encodeTensorProtoBytes(t), Buffer.from(TensorProto.encode(encodeTensorProto(t)).finish()));
+    assert.deepEqual(Buffer.from(encodeTensorProtoBytes(t)), Buffer.from(TensorProto.encode(encodeTensorProto(t)).finish()));
   });
 
   it('round-trips random values of the numeric dtypes, shapes with zero dims and extreme 64-bit values', () => {
@@ -104,11 +105,12 @@ describe('wire codec: TensorProto', () => {
       ...key(5, 5), ...f(4),
       ...key(2, 2), 4, ...key(2, 2), 2, ...key(1, 0), 4, // shape [4]
     ]);
-    const t = decodeTensorProto(readTensorProto(bytes), 'x');
+    const t = decodeTensorProtoBytes(readTensorProto(bytes), 'x');
     assert.deepEqual(plain(t), { dtype: 'float32', shape: [4], data: [1, 2, 3, 4] });
     const ints = Uint8Array.from([...key(1, 0), 9, ...key(10, 0), 0x7f, ...key(10, 2), 2, 1, 2]);
-    assert.deepEqual(Array.from(decodeTensorProto(readTensorProto(ints), 'x').data as BigInt64Array), [127n]); // scalar: first value
-    assert.deepEqual(Array.from(readTensorProto(ints).int64_val ?? []), [127n, 1n, 2n]);
+    assert.deepEqual(Array.from(decodeTensorProtoBytes(readTensorProto(ints), 'x').data as BigInt64Array), [127n]); // scalar: first value
+    const three = Uint8Array.from([...ints, ...key(2, 2), 4, ...key(2, 2), 2, ...key(1, 0), 3]); // shape [3]
+    assert.deepEqual(Array.from(decodeTensorProtoBytes(readTensorProto(three), 'x').data as BigInt64Array), [127n, 1n, 2n]);
   });
 
   it('keeps a large aligned packed float_val as a view of the request bytes, and copies an unaligned one once', () => {
@@ -116,11 +118,10 @@ describe('wire codec: TensorProto', () => {
     for (const alias of ['x', 'xx', 'xxx', 'xxxx']) {
       const bytes = Buffer.from(PredictRequest.encode({ inputs: { [alias]: { dtype: 1, tensor_shape: { dim: [{ size: floats.length }] }, float_val: floats } } }).finish());
       const req = readPredictRequest(bytes, ModelSpec);
-      const fv = req.inputs?.[alias]?.float_val as Float32Array;
+      const t = decodeTensorProtoBytes(req.inputs![alias]!, alias);
+      const fv = t.data as Float32Array;
       assert.ok(fv instanceof Float32Array);
-      const t = decodeTensorProto(req.inputs?.[alias] ?? {}, alias);
-      assert.equal(t.data, fv, 'the typed field is adopted as the tensor storage');
-      assert.equal(fv.buffer === bytes.buffer, (bytes.byteOffset + (bytes.length - floats.byteLength)) % 4 === 0);
+      assert.equal(fv.buffer === bytes.buffer, (bytes.byteOffset + (bytes.length - floats.byteLength)) % 4 === 0, 'a view exactly when aligned');
       assert.equal(fv[999], 999);
       assert.equal(fv[floats.length - 1], (floats.length - 1) % 1000);
     }
@@ -137,7 +138,8 @@ describe('wire codec: TensorProto', () => {
         assert.ok(err instanceof WireError, `cut at ${cut}: ${String(err)}`);
       }
     }
-    assert.throws(() => readTensorProto(Uint8Array.from([...key(5, 2), 3, 0, 0, 0])), WireError); // partial float
+    const partialFloat = readTensorProto(Uint8Array.from([...key(1, 0), 1, ...key(5, 2), 3, 0, 0, 0])); // framing is fine
+    assert.throws(() => decodeTensorProtoBytes(partialFloat, 'x'), /tensor parsing error: x/); // the values are not
     assert.throws(() => readTensorProto(Uint8Array.from([...key(1, 7)])), WireError); // wire type 7
     assert.throws(() => new WireReader(Uint8Array.from(Array(11).fill(0xff))).uint32(), WireError);
   });
@@ -158,7 +160,7 @@ describe('wire codec: PredictRequest and PredictResponse', () => {
       assert.deepEqual(ours.output_filter, ['y', 'z']);
       assert.deepEqual(Object.keys(ours.inputs ?? {}).sort(), ['a', 'b/ü']);
       for (const k of ['a', 'b/ü']) {
-        assert.deepEqual(plain(decodeTensorProto(ours.inputs?.[k] ?? {}, k)), plain(decodeTensorProto(theirs.inputs[k] ?? {}, k)));
+        assert.deepEqual(plain(decodeTensorProtoBytes(ours.inputs![k]!, k)), plain(decodeTensorProto(theirs.inputs[k] ?? {}, k)));
       }
     }
     const proto = readPredictRequest(Buffer.from(PredictRequest.encode({ inputs: { ['__proto__']: encodeTensorProto(sample('float32')) } }).finish()), ModelSpec);

@@ -1,14 +1,15 @@
 /**
  * Protocol-buffer wire primitives for the hot path (https://protobuf.dev/programming-guides/encoding/): a bounds-checked
- * reader over a byte view and size/write helpers for varints and tags. Used by tensor-wire.ts and predict-wire.ts to
- * read and write PredictRequest/PredictResponse without protobufjs' per-element arrays and per-field writer ops.
+ * reader over a byte view and size/write helpers for varints and tags. Used by the TensorProto reader and writer
+ * (core/tensor-proto-reader.ts, core/tensor-proto-writer.ts) and the gRPC Predict codec (api/grpc/predict-wire.ts),
+ * which read and write without protobufjs' per-element arrays and per-field writer ops. Pure: no I/O.
  * Wire types: 0 varint, 1 fixed64, 2 length-delimited, 3/4 group start/end (skipped), 5 fixed32.
  */
 
 /** Wire type numbers. */
 export const WIRE = { varint: 0, fixed64: 1, bytes: 2, startGroup: 3, endGroup: 4, fixed32: 5 } as const;
 
-/** Thrown on truncated or malformed bytes (grpc-js then answers the call with INTERNAL, as with protobufjs). */
+/** Thrown on truncated or malformed bytes (the gRPC transport answers INVALID_ARGUMENT `Failed to parse request`). */
 export class WireError extends Error {
   override readonly name = 'WireError';
 }
@@ -172,15 +173,4 @@ export function delimitedSize(field: number, len: number): number {
 /** Write the key and length of a length-delimited field; returns the payload offset. */
 export function writeDelimitedHeader(out: Uint8Array, pos: number, field: number, len: number): number {
   return writeVarint(out, writeVarint(out, pos, tagOf(field, WIRE.bytes)), len);
-}
-
-/** UTF-8 byte length of a JS string. */
-export function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8');
-}
-
-/** Write a string field (key, length, UTF-8); returns the next offset. */
-export function writeStringField(out: Buffer, pos: number, field: number, s: string, len = utf8Length(s)): number {
-  pos = writeDelimitedHeader(out, pos, field, len);
-  return pos + out.write(s, pos, len, 'utf8');
 }

@@ -265,13 +265,21 @@ export async function serve(flags: ServeFlags): Promise<void> {
     onTransition: (e) => {
       observability.onTransition(e);
       const fields = { model: e.model, version: e.version, state: e.state, reason: e.reason, ...(e.loadMillis !== undefined ? { loadMillis: e.loadMillis } : {}) };
-      if (e.error) log.warn({ ...fields, error: e.error.message }, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
+      if (e.retry && e.error) {
+        const { attempt, attempts, nextAttemptAt } = e.retry;
+        const at = new Date(nextAttemptAt).toISOString();
+        log.warn({ ...fields, error: e.error.toString(), attempt, attempts, nextAttemptAt: at },
+          `${e.model} v${e.version}: load attempt ${attempt} of ${attempts} failed: ${e.error.toString()}; next attempt at ${at} (in ${Math.round((nextAttemptAt - Date.now()) / 1000)} s)`);
+      } else if (e.error) log.warn({ ...fields, error: e.error.message }, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
       else log.info(fields, `${e.model} v${e.version} ${e.state}: ${e.reason}`);
     },
-    onWarning: (message, model) => log.warn({ model }, message),
+    onWarning: (message, model) => log.warn({ model, ...(flags.file_system_poll_wait_seconds > 0 ? { pollWaitSeconds: flags.file_system_poll_wait_seconds } : {}) },
+      flags.file_system_poll_wait_seconds > 0 ? `${message} (polling again every ${flags.file_system_poll_wait_seconds} s)` : message),
   });
   known.has = (name) => server.manager.status(name).length > 0 || server.modelNames().includes(name);
-  await server.whenSettled();
+  // With --allow_unavailable_models_at_startup, a base path that cannot be listed does not hold the ports closed:
+  // the model answers NOT_FOUND with the reason until the path appears (the source keeps polling).
+  await server.whenSettled({ orUnreachable: flags.allow_unavailable_models_at_startup });
   const unavailable = startupFailures(server);
   if (unavailable.length > 0 && !flags.allow_unavailable_models_at_startup) {
     await server.close();

@@ -67,6 +67,8 @@ export class ModelLifecycle implements ModelRepositoryApi {
   private readonly detectedPlatforms = new Map<string, string>();
   private readonly sourceErrors = new Map<string, InferdError>();
   private readonly lastWarnings = new Map<string, string>();
+  /** whenSettled({ orUnreachable }) callers waiting for a model's source to fail. */
+  private readonly unreachableWaiters = new Map<string, (() => void)[]>();
   /** Config changes (add, remove, reload, load, unload) run one at a time, in call order. */
   private changes: Promise<unknown> = Promise.resolve();
 
@@ -75,9 +77,31 @@ export class ModelLifecycle implements ModelRepositoryApi {
     readonly manager: LifecycleManager,
   ) {}
 
-  /** Resolves when every configured model's aspired versions are AVAILABLE or failed. */
-  whenSettled(): Promise<void> {
-    return this.manager.whenSettled([...this.configs.keys()]);
+  /**
+   * Resolves when every configured model's aspired versions are AVAILABLE or failed. With `orUnreachable`, a model
+   * whose source cannot list its base path (a typo, storage not mounted yet) counts as settled too, so startup with
+   * `--allow_unavailable_models_at_startup` does not wait for a path that may appear later.
+   */
+  whenSettled(options: { readonly orUnreachable?: boolean } = {}): Promise<void> {
+    const names = [...this.configs.keys()];
+    if (!options.orUnreachable) return this.manager.whenSettled(names);
+    return Promise.all(names.map((name) => Promise.race([this.manager.whenSettled([name]), this.whenUnreachable(name)]))).then(() => undefined);
+  }
+
+  /** Why a configured model has no version yet (its source's error or policy warning), if it has none and a reason is known. */
+  protected sourceProblem(name: string): string | undefined {
+    if (!this.configs.has(name) || this.manager.status(name).length > 0) return undefined;
+    return this.sourceErrors.get(name)?.message ?? (this.lastWarnings.get(name) || undefined);
+  }
+
+  /** Resolves once `name`'s source reports an error (at once if it has one now). */
+  private whenUnreachable(name: string): Promise<void> {
+    if (this.sourceErrors.has(name)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.unreachableWaiters.get(name) ?? [];
+      waiting.push(resolve);
+      this.unreachableWaiters.set(name, waiting);
+    });
   }
 
   /** The platform of the runtime that last loaded a version of `name` (`onnx`, `tensorflow`), if any did. */
@@ -288,6 +312,8 @@ export class ModelLifecycle implements ModelRepositoryApi {
       onError: (error) => {
         this.sourceErrors.set(model.name, error);
         this.options.onWarning?.(error.message, model.name);
+        for (const wake of this.unreachableWaiters.get(model.name) ?? []) wake();
+        this.unreachableWaiters.delete(model.name);
       },
     });
     this.sources.set(model.name, source);

@@ -79,7 +79,11 @@ export class ModelServer extends ModelLifecycle implements ServingApi, Readiness
   /** @inheritdoc */
   status(name: string, version?: number | bigint): readonly VersionStatus[] {
     const all = this.manager.status(name);
-    if (all.length === 0) throw InferdError.notFound(`Could not find any versions of model ${name}`);
+    if (all.length === 0) {
+      // A configured model whose base path cannot be listed (or holds no version) says why.
+      const problem = this.sourceProblem(name);
+      throw InferdError.notFound(`Could not find any versions of model ${name}${problem ? `: ${problem}` : ''}`);
+    }
     if (version === undefined) return all;
     const one = all.filter((s) => s.version === version);
     if (one.length === 0) throw InferdError.notFound(`Could not find version ${version} of model ${name}`);

@@ -29,6 +29,18 @@ export interface TransitionEvent {
   readonly error?: InferdError;
   /** Load duration in milliseconds, on AVAILABLE. */
   readonly loadMillis?: number;
+  /** On a failed attempt that will be retried: which attempt failed (1-based), of how many, and when the next starts. */
+  readonly retry?: LoadRetry;
+}
+
+/** A failed load attempt that will be retried (`--max_num_load_retries`, `--load_retry_interval_micros`). */
+export interface LoadRetry {
+  /** The attempt that failed, 1-based. */
+  readonly attempt: number;
+  /** Attempts in all: 1 + the retries allowed. */
+  readonly attempts: number;
+  /** When the next attempt starts, ms since the epoch (the manager's clock). */
+  readonly nextAttemptAt: number;
 }
 
 /** How to load a version; supplied by the server (which knows the runtimes). */
@@ -222,7 +234,7 @@ export class LifecycleManager {
     void work.finally(() => this.pending.delete(work));
   }
 
-  private transition(entry: ModelEntry, slot: Slot, state: VersionState, reason: string, extra?: { error?: InferdError; loadMillis?: number }): void {
+  private transition(entry: ModelEntry, slot: Slot, state: VersionState, reason: string, extra?: { error?: InferdError; loadMillis?: number; retry?: LoadRetry }): void {
     slot.state = state;
     const event: TransitionEvent = { model: entry.name, version: slot.version, state, reason, ...extra };
     this.options.onTransition?.(event);
@@ -252,6 +264,7 @@ export class LifecycleManager {
             return;
           }
           slot.loaded = loaded;
+          delete slot.error;
           this.transition(entry, slot, 'AVAILABLE', 'loaded', { loadMillis: Date.now() - started });
           break;
         } catch (err) {
@@ -263,7 +276,10 @@ export class LifecycleManager {
             this.transition(entry, slot, 'END', 'load failed', { error });
             break;
           }
-          this.transition(entry, slot, 'LOADING', `retrying load (${attempt + 1}/${maxRetries}): ${error.message}`, { error });
+          // The version stays LOADING and shows this error in status until an attempt succeeds or the last one fails.
+          slot.error = error;
+          const retry = { attempt: attempt + 1, attempts: maxRetries + 1, nextAttemptAt: Date.now() + interval };
+          this.transition(entry, slot, 'LOADING', `retrying load (${attempt + 1}/${maxRetries}): ${error.message}`, { error, retry });
           await sleep(interval, this.shutdown.signal);
         }
       }

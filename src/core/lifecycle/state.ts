@@ -12,7 +12,10 @@ export const STATE_NUMBER: Readonly<Record<VersionState, number>> = {
   START: 10, LOADING: 20, AVAILABLE: 30, UNLOADING: 40, END: 50,
 };
 
-/** One version's status. `error` is set only for a version that failed (state END). */
+/**
+ * One version's status. `error` is set for a version whose load failed (state END), and for one still LOADING after
+ * a failed attempt that will be retried (the last attempt's error).
+ */
 export interface VersionStatus {
   readonly version: number;
   readonly state: VersionState;

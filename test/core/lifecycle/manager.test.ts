@@ -94,8 +94,31 @@ describe('LifecycleManager', () => {
     retried.manager.setAspiredVersions('m', [v(1)]);
     await retried.manager.whenSettled(['m']);
     assert.equal(retried.manager.status('m')[0]?.state, 'AVAILABLE');
-    assert.equal(retried.events.filter((e) => e.reason.startsWith('retrying load')).length, 2);
+    const retries = retried.events.filter((e) => e.reason.startsWith('retrying load'));
+    assert.equal(retries.length, 2);
+    assert.deepEqual(retries.map((e) => [e.state, e.error?.message, e.retry?.attempt, e.retry?.attempts]), [
+      ['LOADING', 'attempt 1 fails', 1, 3], ['LOADING', 'attempt 2 fails', 2, 3],
+    ]);
+    for (const e of retries) assert.ok(Number.isFinite(e.retry?.nextAttemptAt), 'each retry says when the next attempt starts');
+    assert.equal(retried.manager.status('m')[0]?.error, undefined, 'the error is cleared once an attempt succeeds');
     await retried.manager.close();
+
+    // While retrying, status shows LOADING with the last attempt's error.
+    let seen: unknown;
+    const watching = await LifecycleManager.create({
+      loader: async () => {
+        throw InferdError.unavailable('still missing');
+      },
+      maxLoadRetries: 1,
+      loadRetryIntervalMs: 1,
+      onTransition: (e) => {
+        if (e.retry) seen = watching.status('m').map((s) => [s.state, s.error?.message]);
+      },
+    });
+    watching.setAspiredVersions('m', [v(1)]);
+    await watching.whenSettled(['m']);
+    assert.deepEqual(seen, [['LOADING', 'still missing']]);
+    await watching.close();
 
     const failed = await make({ maxLoadRetries: 1, failFirst: 5 });
     failed.manager.setAspiredVersions('m', [v(1)]);

@@ -13,37 +13,12 @@ import { InferdError } from '../../../src/core/errors.ts';
 import type { Tensor } from '../../../src/core/tensor.ts';
 import { dense, lstm } from '../../support/reference-nets.ts';
 import { encodeExample, type Example, type Feature } from '../../../src/core/example.ts';
-import { readSavedModel } from '../../../src/runtimes/savedmodel/reader.ts';
-import { fingerprint64 } from '../../../src/runtimes/savedmodel/feature-column-ops.ts';
+import { TAXI_FEATURES, taxiEstimator, taxiKind, taxiTransform, type TaxiRow } from '../../support/taxi-oracle.ts';
 
 const FIXTURES = path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/real-savedmodels');
 const skip = fs.existsSync(FIXTURES) ? false : `real SavedModel fixtures not found at ${FIXTURES}`;
 const version = (name: string): string => path.join(FIXTURES, name, '1');
 const f32 = (shape: number[], values: ArrayLike<number>): Tensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });
-
-/**
- * The Const tensors a TF2 export passes into the serving call that produces signature output `output`, in capture
- * order (float scalars and matrices, decoded from float_val / tensor_content here, not by the runtime).
- */
-function capturedConstants(dir: string, output: string): Tensor[] {
-  const mg = readSavedModel(dir).metaGraphs[0] as unknown as {
-    graphDef: { node: { name: string; op: string; input: string[]; attr: Record<string, { tensor?: { dtype: string; tensorShape?: { dim?: { size: string | number }[] }; floatVal?: number[]; tensorContent?: Uint8Array } }> }[] };
-    signatureDef: Record<string, { outputs: Record<string, { name: string }> }>;
-  };
-  const byName = new Map(mg.graphDef.node.map((n) => [n.name, n]));
-  const call = byName.get((mg.signatureDef['serving_default']?.outputs[output]?.name ?? '').split(':')[0] as string);
-  const out: Tensor[] = [];
-  for (const ref of call?.input ?? []) {
-    const t = byName.get(ref.split(':')[0] as string)?.attr['value']?.tensor;
-    if (!t || t.dtype !== 'DT_FLOAT') continue;
-    const shape = (t.tensorShape?.dim ?? []).map((d) => Number(d.size));
-    const data = t.tensorContent && t.tensorContent.length > 0
-      ? new Float32Array(Uint8Array.from(t.tensorContent).buffer)
-      : Float32Array.from(t.floatVal ?? []);
-    out.push({ dtype: 'float32', shape, data });
-  }
-  return out;
-}
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
   assert.equal(actual.length, expected.length);
@@ -109,118 +84,67 @@ describe('SavedModel runtime on real TensorFlow exports', { skip }, () => {
     assert.deepEqual(w?.shape, [1]);
     await m.close();
   });
-  const taxiExample = (fare: number, payment: string, hour: bigint): Example => new Map<string, Feature>([
-    ['company', { kind: 'bytes', values: [Buffer.from('Flash Cab')] }],
-    ['payment_type', { kind: 'bytes', values: [Buffer.from(payment)] }],
-    ['fare', { kind: 'float', values: [fare] }], ['trip_miles', { kind: 'float', values: [fare / 4] }],
-    ['pickup_latitude', { kind: 'float', values: [41.9] }], ['pickup_longitude', { kind: 'float', values: [-87.6] }],
-    ['dropoff_latitude', { kind: 'float', values: [41.88] }], ['dropoff_longitude', { kind: 'float', values: [-87.63] }],
-    ['trip_seconds', { kind: 'int64', values: [600n] }], ['trip_start_hour', { kind: 'int64', values: [hour] }],
-    ['trip_start_day', { kind: 'int64', values: [3n] }], ['trip_start_month', { kind: 'int64', values: [5n] }],
-    ['pickup_community_area', { kind: 'int64', values: [8n] }], ['dropoff_community_area', { kind: 'int64', values: [32n] }],
-    ['pickup_census_tract', { kind: 'int64', values: [0n] }], ['dropoff_census_tract', { kind: 'int64', values: [0n] }],
-    ['trip_start_timestamp', { kind: 'int64', values: [1400000000n] }],
-  ]);
+  /** A raw taxi row as a tf.Example (absent values are left out). */
+  const taxiExample = (row: TaxiRow): Example => new Map<string, Feature>(Object.entries(row).filter(([, v]) => v !== undefined).map(([k, v]): [string, Feature] => {
+    const kind = taxiKind(k);
+    return [k, kind === 's' ? { kind: 'bytes', values: [Buffer.from(String(v))] } : kind === 'f' ? { kind: 'float', values: [v as number] } : { kind: 'int64', values: [BigInt(v as number)] }];
+  }));
 
-  it('tfx_taxi_estimator (TF 2.9 DNNLinearCombined Estimator: ParseExampleV2, vocabularies, AsString) serves consistent heads', async () => {
+  it('tfx_taxi_estimator (TF 2.9 DNNLinearCombined Estimator over the embedded transform) equals TFX\'s documented model from its checkpoint', async () => {
+    // Oracle: test/support/taxi-oracle.ts — the documented preprocessing_fn over this export's own analyzer
+    // constants and vocabularies, then _build_estimator's columns and the checkpoint's DNN and linear weights.
+    const dir = version('tfx_taxi_estimator');
+    const reference = taxiEstimator(dir, 'transform_features_layer/StatefulPartitionedCall_6');
+    const rows = [...taxiRows(41.8809928894043), {} as TaxiRow];
+    const expected = rows.map(reference);
     const m = await load('tfx_taxi_estimator');
-    const rows = [taxiExample(12.5, 'Cash', 14n), taxiExample(40, 'Credit Card', 2n), new Map() as Example];
-    const batch: Tensor = { dtype: 'string', shape: [rows.length], data: rows.map(encodeExample) };
+    const batch: Tensor = { dtype: 'string', shape: [rows.length], data: rows.map((r) => encodeExample(taxiExample(r))) };
     const p = await m.run({ signatureName: 'predict', inputs: { examples: batch } });
-    const logits = p['logits']?.data as Float32Array;
-    const logistic = p['logistic']?.data as Float32Array;
-    const probs = p['probabilities']?.data as Float32Array;
-    assert.deepEqual(p['probabilities']?.shape, [3, 2]);
-    for (let r = 0; r < rows.length; r++) {
-      assertClose([logistic[r] as number], [1 / (1 + Math.exp(-(logits[r] as number)))], 1e-5);
-      assertClose([probs[2 * r] as number, probs[2 * r + 1] as number], [1 - (logistic[r] as number), logistic[r] as number], 1e-5);
-      const cls = Buffer.from((p['classes']?.data as Uint8Array[])[r] as Uint8Array).toString();
-      assert.equal(cls, (logistic[r] as number) > 0.5 ? '1' : '0', 'AsString of the class id');
-      assert.equal((p['class_ids']?.data as BigInt64Array)[r], BigInt(cls));
-    }
-    assert.deepEqual((p['all_classes']?.data as Uint8Array[]).map((b) => Buffer.from(b).toString()), ['0', '1', '0', '1', '0', '1']);
-    // Each row is computed independently of the batch, and the classify and regress signatures agree with predict.
-    const alone = await m.run({ signatureName: 'predict', inputs: { examples: { dtype: 'string', shape: [1], data: [encodeExample(rows[1] as Example)] } } });
-    assertClose(alone['logits']?.data as Float32Array, [logits[1] as number], 1e-5);
+    assertClose(p['logits']?.data as Float32Array, expected.map((e) => e.logit), 1e-4);
+    assertClose(p['logistic']?.data as Float32Array, expected.map((e) => e.logistic), 1e-5);
+    assert.deepEqual((p['classes']?.data as Uint8Array[]).map((b) => Buffer.from(b).toString()), expected.map((e) => (e.logistic > 0.5 ? '1' : '0')));
+    assert.deepEqual(Array.from(p['class_ids']?.data as BigInt64Array), expected.map((e) => (e.logistic > 0.5 ? 1n : 0n)));
     const c = await m.run({ signatureName: 'serving_default', inputs: { inputs: batch } });
-    assertClose(c['scores']?.data as Float32Array, probs, 1e-6);
+    assertClose(c['scores']?.data as Float32Array, expected.flatMap((e) => [1 - e.logistic, e.logistic]), 1e-5);
     const r = await m.run({ signatureName: 'regression', inputs: { inputs: batch } });
-    assertClose(r['outputs']?.data as Float32Array, logistic, 1e-6);
+    assertClose(r['outputs']?.data as Float32Array, expected.map((e) => e.logistic), 1e-5);
     await m.close();
   });
 
+  /** Three raw rows: exact quantile boundaries, OOV strings, missing values, an out-of-range month. */
+  const taxiRows = (onBoundary: number): TaxiRow[] => [
+    { company: 'Flash Cab', payment_type: 'Cash', fare: 12.5, tips: 3, trip_miles: 2, trip_seconds: 600, pickup_latitude: onBoundary, pickup_longitude: -87.63, dropoff_latitude: 41.9, dropoff_longitude: -87.7, trip_start_hour: 14, trip_start_day: 3, trip_start_month: 5, pickup_census_tract: 81700, pickup_community_area: 8, dropoff_community_area: 32, trip_start_timestamp: 1400000000 },
+    { company: 'Nonexistent Cab Co', payment_type: 'Bitcoin', fare: 40, tips: 0, trip_seconds: 1800, pickup_latitude: 42.5, pickup_longitude: -87.5, dropoff_latitude: 41.7, dropoff_longitude: -87.61886596679688, trip_start_hour: 2, trip_start_day: 7, trip_start_month: 12, dropoff_census_tract: 839100, pickup_community_area: 32, trip_start_timestamp: 1400003600 },
+    { payment_type: 'Credit Card', tips: 1, trip_miles: 7.25, pickup_latitude: 41.0, dropoff_latitude: onBoundary, dropoff_longitude: -87.64, trip_start_day: 1, pickup_census_tract: 0, dropoff_census_tract: 0, dropoff_community_area: 6 },
+  ];
+
   it('tfx_taxi_transform (TF 2.5 tf.Transform graph) equals TFX\'s documented preprocessing_fn over its analyzer outputs', async () => {
-    // The oracle is TFX's chicago-taxi preprocessing_fn (tfx/examples/chicago_taxi_pipeline/taxi_utils.py), written
-    // here in plain JavaScript: _fill_in_missing ('' / 0 for an absent value), scale_to_z_score (x − mean) / √var for
-    // trip_miles, fare, trip_seconds; compute_and_apply_vocabulary (line number in the vocabulary asset, else
-    // vocab size + Fingerprint64 % 10 OOV buckets) for payment_type, company; tft.apply_buckets (the number of
-    // boundaries ≤ x, its documented example) for the four coordinates; identity for the categorical ints; tips_xf =
-    // isnan(fare) ? 0 : tips > fare · 0.1. The analyzer outputs (means, variances, quantile boundaries) are the
-    // constants the graph captures, read from saved_model.pb in capture order; vocabularies are read from the asset
-    // files. Nothing here runs through the runtime's graph execution.
+    // Oracle: test/support/taxi-oracle.ts (plain JS, the fixture's analyzer constants and vocabulary assets).
     const dir = version('tfx_taxi_transform');
-    const captured = capturedConstants(dir, 'fare_xf');
-    const scalars = captured.filter((t) => t.shape.length === 0 && t.dtype === 'float32').map((t) => (t.data as Float32Array)[0] as number);
-    const bounds = captured.filter((t) => t.shape.length === 2).map((t) => Array.from(t.data as Float32Array));
-    assert.equal(scalars.length, 6, 'three (mean, variance) pairs');
-    assert.equal(bounds.length, 4, 'four boundary lists');
-    const z = { trip_miles: scalars.slice(0, 2), fare: scalars.slice(2, 4), trip_seconds: scalars.slice(4, 6) } as Record<string, number[]>;
-    const boundaries = { pickup_latitude: bounds[0], pickup_longitude: bounds[1], dropoff_latitude: bounds[2], dropoff_longitude: bounds[3] } as Record<string, number[]>;
-    const vocab = (file: string) => fs.readFileSync(path.join(dir, 'assets', file), 'utf8').split('\n').filter((l, i, all) => i < all.length - 1 || l !== '');
-    const vocabularies: Record<string, string[]> = { payment_type: vocab('vocab_compute_and_apply_vocabulary_vocabulary'), company: vocab('vocab_compute_and_apply_vocabulary_1_vocabulary') };
-    const FEATURES = ['company', 'dropoff_census_tract', 'dropoff_community_area', 'dropoff_latitude', 'dropoff_longitude', 'fare', 'payment_type', 'pickup_census_tract',
-      'pickup_community_area', 'pickup_latitude', 'pickup_longitude', 'tips', 'trip_miles', 'trip_seconds', 'trip_start_day', 'trip_start_hour', 'trip_start_month', 'trip_start_timestamp'];
-    const KIND: Record<string, 's' | 'i' | 'f'> = Object.fromEntries(FEATURES.map((f) => [f, ['company', 'payment_type'].includes(f) ? 's' : /latitude|longitude|fare|tips|miles/.test(f) ? 'f' : 'i']));
-    // Three rows (undefined = the feature is absent): exact boundary values, OOV strings, missing values.
-    const onBoundary = (boundaries['pickup_latitude'] as number[])[2] as number;
-    const rows: Record<string, (string | number | undefined)[]> = {
-      company: ['Flash Cab', 'Nonexistent Cab Co', undefined], payment_type: ['Cash', 'Bitcoin', 'Credit Card'],
-      fare: [12.5, 40, undefined], tips: [3, 0, 1], trip_miles: [2, undefined, 7.25], trip_seconds: [600, 1800, undefined],
-      pickup_latitude: [onBoundary, 42.5, 41.0], pickup_longitude: [-87.63, -87.5, undefined], dropoff_latitude: [41.9, 41.7, onBoundary], dropoff_longitude: [-87.7, -87.61886596679688, -87.64],
-      trip_start_hour: [14, 2, undefined], trip_start_day: [3, 7, 1], trip_start_month: [5, 12, undefined], pickup_census_tract: [81700, undefined, 0],
-      dropoff_census_tract: [undefined, 839100, 0], pickup_community_area: [8, 32, undefined], dropoff_community_area: [32, undefined, 6], trip_start_timestamp: [1400000000, 1400003600, undefined],
-    };
+    const transform = taxiTransform(dir, 'StatefulPartitionedCall_4');
+    const rows = taxiRows(41.8809928894043);
     const inputs: Record<string, Tensor> = {};
     const name = (i: number): string => (i === 0 ? 'inputs' : `inputs_${i}`);
-    FEATURES.forEach((f, k) => {
-      const present = (rows[f] as (string | number | undefined)[]).map((v, r) => [v, r] as const).filter(([v]) => v !== undefined);
+    TAXI_FEATURES.forEach((f, k) => {
+      const present = rows.map((row, r) => [row[f], r] as const).filter(([v]) => v !== undefined);
       inputs[name(k * 3)] = { dtype: 'int64', shape: [present.length, 2], data: BigInt64Array.from(present.flatMap(([, r]) => [BigInt(r), 0n])) };
-      inputs[name(k * 3 + 2)] = { dtype: 'int64', shape: [2], data: BigInt64Array.from([3n, 1n]) };
-      inputs[name(k * 3 + 1)] = KIND[f] === 's' ? { dtype: 'string', shape: [present.length], data: present.map(([v]) => Buffer.from(String(v))) }
-        : KIND[f] === 'f' ? f32([present.length], present.map(([v]) => v as number)) : { dtype: 'int64', shape: [present.length], data: BigInt64Array.from(present.map(([v]) => BigInt(v as number))) };
+      inputs[name(k * 3 + 2)] = { dtype: 'int64', shape: [2], data: BigInt64Array.from([BigInt(rows.length), 1n]) };
+      inputs[name(k * 3 + 1)] = taxiKind(f) === 's' ? { dtype: 'string', shape: [present.length], data: present.map(([v]) => Buffer.from(String(v))) }
+        : taxiKind(f) === 'f' ? f32([present.length], present.map(([v]) => v as number)) : { dtype: 'int64', shape: [present.length], data: BigInt64Array.from(present.map(([v]) => BigInt(v as number))) };
     });
-    const fill = (f: string, r: number): string | number => (rows[f] as (string | number | undefined)[])[r] ?? (KIND[f] === 's' ? '' : 0);
-    const fr = Math.fround;
-    const expected: Record<string, number[]> = {};
-    for (let r = 0; r < 3; r++) {
-      const put = (k: string, v: number) => (expected[k] ??= []).push(v);
-      for (const f of ['trip_miles', 'fare', 'trip_seconds']) {
-        const [mean, variance] = z[f] as [number, number];
-        put(`${f}_xf`, (fr(fill(f, r) as number) - mean) / Math.sqrt(variance));
-      }
-      for (const f of ['payment_type', 'company']) {
-        const words = vocabularies[f] as string[];
-        const s = fill(f, r) as string;
-        const i = words.indexOf(s);
-        put(`${f}_xf`, i >= 0 ? i : words.length + Number(fingerprint64(Buffer.from(s)) % 10n));
-      }
-      for (const f of Object.keys(boundaries)) put(`${f}_xf`, (boundaries[f] as number[]).filter((b) => b <= fr(fill(f, r) as number)).length);
-      for (const f of ['trip_start_hour', 'trip_start_day', 'trip_start_month', 'pickup_census_tract', 'dropoff_census_tract', 'pickup_community_area', 'dropoff_community_area']) put(`${f}_xf`, fill(f, r) as number);
-      const fare = fr(fill('fare', r) as number);
-      put('tips_xf', Number.isNaN(fare) ? 0 : fr(fill('tips', r) as number) > fr(fare * fr(0.1)) ? 1 : 0);
-    }
+    const expected = rows.map(transform);
     const m = await load('tfx_taxi_transform');
     const out = await m.run({ signatureName: 'serving_default', inputs });
-    for (const [k, want] of Object.entries(expected)) {
-      const got = out[k];
-      assert.ok(got, `output ${k}`);
+    assert.deepEqual(Object.keys(out).sort(), Object.keys(expected[0] as object).sort());
+    for (const k of Object.keys(out)) {
+      const got = out[k] as Tensor;
       const values = Array.from(got.data as ArrayLike<number | bigint>, Number);
+      const want = expected.map((e) => e[k] as number);
       if (got.dtype === 'float32') assertClose(values, want, 1e-5);
       else assert.deepEqual(values, want, k);
     }
-    assert.equal(Object.keys(out).length, Object.keys(expected).length);
     // Real census tract ids (17031081700) exceed int32: refused with a clear error, not wrapped (tfjs has no int64).
-    const tract = FEATURES.indexOf('pickup_census_tract');
+    const tract = TAXI_FEATURES.indexOf('pickup_census_tract');
     const big = { ...inputs, [name(tract * 3 + 1)]: { dtype: 'int64', shape: [2], data: BigInt64Array.from([17031081700n, 0n]) } as Tensor };
     await assert.rejects(m.run({ signatureName: 'serving_default', inputs: big }), (e: unknown) => e instanceof InferdError && e.code === 'INVALID_ARGUMENT' && /does not fit int32/.test(e.message));
     await m.close();

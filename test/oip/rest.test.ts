@@ -174,6 +174,36 @@ describe('OIP REST: JSON inference', () => {
   });
 });
 
+describe('OIP REST: floating-point data read straight from the JSON tape', () => {
+  const infer = (model: string, input: Record<string, unknown>) =>
+    request('POST', `/v2/models/${model}/infer`, { inputs: [{ name: 'x', datatype: 'FP32', ...input }] });
+
+  it('nested and flat FP32 data are the same tensor; 17-digit floats round to float32', async () => {
+    const values = [0.30000001192092896, -1e-45, 1e30, 1];
+    const nested = await infer('half', { shape: [4, 1], data: values.map((v) => [v]) });
+    const flat = await infer('half', { shape: [4, 1], data: values });
+    assert.equal(nested.status, 200, nested.body.toString());
+    assert.deepEqual(nested.json(), flat.json());
+    const half = await infer('half', { shape: [2, 1], data: [[0.30000001192092896], [2]] });
+    assert.deepEqual((half.json().outputs as { data: number[] }[])[0]!.data.map(Math.fround), [Math.fround(0.5 * Math.fround(0.30000001192092896) + 2), 3]);
+  });
+
+  it('FP16 JSON data rounds to nearest even; wrong counts, strings among numbers and duplicate data keys answer as before', async () => {
+    const r = await request('POST', '/v2/models/halves/infer', {
+      inputs: [{ name: 'h', datatype: 'FP16', shape: [1, 3], data: [[1.00048828125, 1.00146484375, 65504]] }], outputs: [{ name: 'h_fp32' }],
+    });
+    assert.equal(r.status, 200, r.body.toString());
+    assert.deepEqual((r.json().outputs as { data: number[] }[])[0]!.data.map(Math.fround), [1, 1.001953125, 65504]);
+    const short = await infer('half', { shape: [3, 1], data: [[1], [2]] });
+    assert.deepEqual([short.status, short.json()], [400, { error: "unexpected number of elements in 'data' of input 'x': the shape needs 3, got 2" }]);
+    const text = await infer('half', { shape: [2, 1], data: [[1], ['2']] });
+    assert.deepEqual([text.status, text.json()], [400, { error: "unable to parse 'data' of input 'x': element 1 is String, expected FP32" }]);
+    const twice = await request('POST', '/v2/models/half/infer', '{"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 1], "data": [4], "data": [6]}]}');
+    assert.equal(twice.status, 200, twice.body.toString());
+    assert.deepEqual((twice.json().outputs as { data: number[] }[])[0]!.data, [4], 'the first of duplicate keys, as rapidjson FindMember');
+  });
+});
+
 describe('OIP REST: binary tensor data extension', () => {
   it('Triton\'s documented example: binary inputs, output0 binary, output1 JSON', async () => {
     const header = JSON.stringify({

@@ -2,8 +2,10 @@
  * The Open Inference Protocol's REST inference request (`$inference_request`, shared/reference/open-inference-
  * protocol.md §2.2) and the binary tensor data extension (§2.4): the JSON header, then the raw tensors of the
  * inputs that carry a `binary_data_size` parameter, concatenated in input order. The JSON is read by the project's
- * one JSON parser (lenient-json.ts: exact int64, raw string bytes); tensor data is decoded only when the facade asks
- * for it (after the model is resolved), and never into more elements than the body holds.
+ * one JSON parser (json-tape.ts). The request's small parts become a node tree (lenient-json.ts: exact int64, raw
+ * string bytes); each input's `data` stays on the tape and is decoded only when the facade asks for it (after the
+ * model is resolved), never into more elements than the body holds: floating-point data that is only numbers is
+ * copied from the tape's number column in one pass, anything else goes through the node tree.
  */
 import type { DType } from '../../../core/dtype.ts';
 import { InferdError } from '../../../core/errors.ts';
@@ -11,8 +13,9 @@ import { numberToBfloat16Bits, numberToHalfBits } from '../../../core/half.ts';
 import { allocate, type TensorData } from '../../../core/tensor.ts';
 import { type OipInput, type OipParameter } from '../../oip/infer.ts';
 import { decodeRaw } from '../../oip/raw.ts';
+import { KIND, nextRow, parseJsonTape, stringTextAt, type JsonTape } from '../json/json-tape.ts';
 import {
-  integerOf, jsonTypeName, member, parseLenientJson, stringText, type JsonNode, type JsonObject,
+  integerOf, jsonTypeName, member, nodeAt, stringText, type JsonMember, type JsonNode, type JsonObject,
 } from '../json/lenient-json.ts';
 
 /** A requested output and whether it should come back as binary data. */
@@ -108,12 +111,49 @@ const INT_RANGE: Partial<Record<DType, readonly [bigint, bigint]>> = {
   uint8: [0n, 255n], uint16: [0n, 65535n], uint32: [0n, 2n ** 32n - 1n], uint64: [0n, 2n ** 64n - 1n],
 };
 
+/** The element-count error of `data`. */
+const countMismatch = (name: string, count: number, got: number) =>
+  invalid(`unexpected number of elements in 'data' of input '${name}': the shape needs ${count}, got ${got}`);
+
+/**
+ * Floating-point `data` at tape row `row` when it is numbers in (nested) arrays only: its values in document order,
+ * a view of the tape's number column (numbers of a subtree are contiguous there). Undefined for anything else.
+ */
+function tapeNumbers(tape: JsonTape, row: number): Float64Array | undefined {
+  if (tape.kind[row] !== KIND.array) return undefined;
+  let first = -1;
+  let n = 0;
+  for (let r = row + 1; r < tape.end[row]!; r++) {
+    const k = tape.kind[r];
+    if (k === KIND.int || k === KIND.double) {
+      if (first < 0) first = tape.count[r]!;
+      n++;
+    } else if (k !== KIND.array) return undefined;
+  }
+  return first < 0 ? new Float64Array(0) : tape.numbers.subarray(first, first + n);
+}
+
+/** JSON `data` at tape row `row` → storage of `count` elements of `dtype` (see decodeJsonData). */
+function decodeTapeData(tape: JsonTape, row: number, dtype: DType, datatype: string, count: number, name: string): TensorData {
+  const floating = dtype === 'float32' || dtype === 'float64' || dtype === 'float16' || dtype === 'bfloat16';
+  const numbers = floating ? tapeNumbers(tape, row) : undefined;
+  if (numbers === undefined) return decodeJsonData(nodeAt(tape, row), dtype, datatype, count, name);
+  if (numbers.length !== count) throw countMismatch(name, count, numbers.length);
+  const out = allocate(dtype, count);
+  if (dtype === 'float32' || dtype === 'float64') (out as Float32Array | Float64Array).set(numbers);
+  else {
+    const toBits = dtype === 'float16' ? numberToHalfBits : numberToBfloat16Bits;
+    for (let i = 0; i < count; i++) (out as Uint16Array)[i] = toBits(numbers[i]!);
+  }
+  return out;
+}
+
 /** JSON `data` → storage of `count` elements of `dtype` (the server coerces 0/1 to BOOL and integral floats to ints). */
 export function decodeJsonData(data: JsonNode, dtype: DType, datatype: string, count: number, name: string): TensorData {
   const items: JsonNode[] = [];
   if (data.kind === 'array') leaves(data, items, 0);
   else items.push(data);
-  if (items.length !== count) throw invalid(`unexpected number of elements in 'data' of input '${name}': the shape needs ${count}, got ${items.length}`);
+  if (items.length !== count) throw countMismatch(name, count, items.length);
   const bad = (i: number, node: JsonNode): never => {
     throw invalid(`unable to parse 'data' of input '${name}': element ${i} is ${jsonTypeName(node)}${node.kind === 'number' ? ` ${node.text}` : ''}, expected ${datatype}`);
   };
@@ -151,12 +191,51 @@ export function decodeJsonData(data: JsonNode, dtype: DType, datatype: string, c
   return out;
 }
 
+/** The request as a node tree in which inputs' `data` members are left out; their tape rows are in `dataRows`. */
+interface RequestTree {
+  readonly root: JsonNode;
+  /** Tape row of the first `data` member of each input object. */
+  readonly dataRows: WeakMap<JsonObject, number>;
+}
+
+/** Build the request's tree from the tape without materializing the inputs' `data` (the bulk of a JSON request). */
+function requestTree(tape: JsonTape): RequestTree {
+  const dataRows = new WeakMap<JsonObject, number>();
+  const objectAt = (r: number, visit: (key: string, valueRow: number, members: JsonMember[]) => void): JsonObject => {
+    const members: JsonMember[] = [];
+    for (let c = r + 1; c < tape.end[r]!; c = nextRow(tape, c + 1)) visit(stringTextAt(tape, c), c + 1, members);
+    return { kind: 'object', members };
+  };
+  const input = (r: number): JsonNode => {
+    if (tape.kind[r] !== KIND.object) return nodeAt(tape, r);
+    let dataRow = -1;
+    const obj = objectAt(r, (key, v, members) => {
+      if (key !== 'data') members.push({ key, value: nodeAt(tape, v) });
+      else if (dataRow < 0) dataRow = v;
+    });
+    if (dataRow >= 0) dataRows.set(obj, dataRow);
+    return obj;
+  };
+  if (tape.kind[0] !== KIND.object) return { root: nodeAt(tape, 0), dataRows };
+  const root = objectAt(0, (key, v, members) => {
+    if (key !== 'inputs' || tape.kind[v] !== KIND.array) {
+      members.push({ key, value: nodeAt(tape, v) });
+      return;
+    }
+    const items: JsonNode[] = [];
+    for (let i = v + 1; i < tape.end[v]!; i = nextRow(tape, i)) items.push(input(i));
+    members.push({ key, value: { kind: 'array', items } });
+  });
+  return { root, dataRows };
+}
+
 /**
  * Parse an inference request: `json` is the JSON header, `binary` the bytes after it (empty without the binary
  * extension). INVALID_ARGUMENT for anything malformed, including binary sizes that do not add up to `binary`.
  */
 export function parseInferRequest(json: Uint8Array, binary: Uint8Array): ParsedInferRequest {
-  const root = parseLenientJson(json).root;
+  const tape = parseJsonTape(json);
+  const { root, dataRows } = requestTree(tape);
   if (root.kind !== 'object') throw invalid(`inference request must be a JSON object, got ${jsonTypeName(root)}`);
   const idNode = member(root, 'id');
   if (idNode !== undefined && idNode.kind !== 'string') throw invalid(`'id' must be a string, got ${jsonTypeName(idNode)}`);
@@ -174,7 +253,7 @@ export function parseInferRequest(json: Uint8Array, binary: Uint8Array): ParsedI
     const datatype = requiredString(node, 'datatype', where);
     const shape = shapeOf(node, where);
     const size = binarySize(parametersOf(member(node, 'parameters'), where), where);
-    const data = member(node, 'data');
+    const data = dataRows.get(node);
     if (size !== undefined) {
       if (data !== undefined) throw invalid(`${where} has both 'data' and parameter binary_data_size`);
       if (offset + size > binary.length) throw invalid(`${where}: binary_data_size ${size} runs past the end of the binary data (${binary.length - offset} bytes left)`);
@@ -183,7 +262,7 @@ export function parseInferRequest(json: Uint8Array, binary: Uint8Array): ParsedI
       return { name, datatype, shape, decode: (dtype, count) => decodeRaw(dtype, count, bytes, name) };
     }
     if (data === undefined) throw invalid(`missing 'data' in ${where}`);
-    return { name, datatype, shape, decode: (dtype, count) => decodeJsonData(data, dtype, datatype, count, name) };
+    return { name, datatype, shape, decode: (dtype, count) => decodeTapeData(tape, data, dtype, datatype, count, name) };
   });
   if (offset !== binary.length) throw invalid(`the request has ${binary.length - offset} byte(s) of binary data that no input's binary_data_size accounts for`);
   const outputsNode = member(root, 'outputs');

@@ -26,6 +26,18 @@ describe('applyAttrDefaults', () => {
     assert.deepEqual(functions[0]?.nodeDef[1]?.attr['transpose_b'], { b: false });
   });
 
+  it('matches the OpDefs of tensorflow/core/ops/compat/ops_history_v2 checked for this table', () => {
+    // Values copied from TensorFlow's recorded OpDefs (see docs/runtimes.md for the files and commits).
+    const t = (op: string, a: string) => REGISTRY_DEFAULTS[op]?.[a];
+    assert.deepEqual(t('MaxPool', 'T'), { type: 'DT_FLOAT' });
+    assert.deepEqual(t('TopKV2', 'index_type'), { type: 'DT_INT32' });
+    assert.deepEqual(t('BatchMatMulV3', 'grad_y'), { b: false });
+    assert.deepEqual(t('FusedBatchNormV3', 'exponential_avg_factor'), { f: 1 });
+    assert.deepEqual(t('StringSplitV2', 'maxsplit'), { i: '-1' });
+    assert.equal(t('DenseBincount', 'Tidx'), undefined, 'Tidx has no default');
+    assert.equal(REGISTRY_DEFAULTS['SparseCross'], undefined, 'SparseCross has no defaulted attributes');
+  });
+
   it('leaves unknown ops and complete nodes untouched', () => {
     const n = node('SomethingElse');
     assert.equal(applyAttrDefaults([n], [], []).nodes[0], n);

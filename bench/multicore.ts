@@ -3,7 +3,8 @@
  * Plain-node runnable once compiled (`npm run build && npm run build:bench`, then `node dist-bench/bench/multicore.js`):
  * no tsx, no wrk, no network. For each core count N it builds the bench MLP (784 → 1024 → 1024 → 10, ONNX), starts
  * `inferd serve` from dist/ (bin/inferd.js) pinned with `taskset -c 0-(N-1)` and told to use N cores
- * (--rest_api_num_threads=N, --tensorflow_intra_op_parallelism=N, batching with num_batch_threads=N), then drives
+ * (--rest_api_num_threads=N, --tensorflow_inter_op_parallelism=N: up to N ONNX run threads, one session each;
+ * intra-op 1; batching with num_batch_threads=N), then drives
  * it with inferd's own load generator (`inferd bench`, src/loadgen) from separate client processes pinned to the
  * remaining cores (at N = all cores they share the server's cores; the table says so): REST JSON with the
  * Python-float body and gRPC tensor_content, each at every concurrency. Server CPU µs/request and cores busy come
@@ -141,8 +142,8 @@ async function startServer(n: number, total: number, hasTaskset: boolean, config
   const [restPort, grpcPort] = [await freePort(), await freePort()];
   const flags = [
     'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, '--log_level=warn',
-    `--model_config_file=${configFile}`, `--rest_api_num_threads=${n}`, `--tensorflow_intra_op_parallelism=${n}`,
-    '--tensorflow_inter_op_parallelism=1',
+    `--model_config_file=${configFile}`, `--rest_api_num_threads=${n}`, '--tensorflow_intra_op_parallelism=1',
+    `--tensorflow_inter_op_parallelism=${n}`,
     ...(paramsFile === null ? [] : ['--enable_batching', `--batching_parameters_file=${paramsFile}`]),
   ];
   const child = startChild([...pinned(n < total ? `0-${n - 1}` : null, hasTaskset), process.execPath, INFERD, ...flags]);

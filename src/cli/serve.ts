@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
@@ -139,7 +140,7 @@ export function serveCommand(): Command {
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
     .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default: CPU cores)', intFlag(0))
     .option('--tensorflow_intra_op_parallelism <n>', 'threads one operator may use in a runtime session (ONNX intra-op pool); 0 = 1 per session', intFlag(0), 0)
-    .option('--tensorflow_inter_op_parallelism <n>', 'threads running independent operators of one ONNX session at once; 0 or 1 = sequential', intFlag(0), 0)
+    .option('--tensorflow_inter_op_parallelism <n>', 'ONNX runs executing at once, each on a worker thread with its own session (weights once per thread started); 0 = CPU cores', intFlag(0), 0)
     .option('--rest_api_num_threads <n>', 'threads parsing large REST bodies and encoding large answers off the event loop; 0 = none (default: CPU cores)', intFlag(0))
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
     .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')
@@ -258,7 +259,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     loadConcurrency: Math.max(1, flags.num_load_threads),
     runtime: {
       intraOpThreads: Math.max(1, flags.tensorflow_intra_op_parallelism),
-      interOpThreads: Math.max(1, flags.tensorflow_inter_op_parallelism),
+      interOpThreads: flags.tensorflow_inter_op_parallelism > 0 ? flags.tensorflow_inter_op_parallelism : os.availableParallelism(),
       savedModelTags: flags.saved_model_tags.split(',').map((t) => t.trim()).filter(Boolean),
       ...(flags.saved_model_workers !== undefined ? { savedModelWorkers: flags.saved_model_workers } : {}),
     },

@@ -13,7 +13,10 @@ import { ModelServer, type ModelServerOptions } from './model-server.ts';
 export interface RuntimeOptions {
   /** Threads per ONNX session for one operator. Default 1 (parallelism comes from concurrent requests). */
   readonly intraOpThreads?: number;
-  /** Threads per ONNX session running independent operators at once; > 1 selects parallel execution. Default 1. */
+  /**
+   * ONNX run threads per loaded version (`--tensorflow_inter_op_parallelism`: runs executing at once), each with
+   * its own session, so memory is the weights once per started thread; 0 runs on the event loop. Default 1.
+   */
   readonly interOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
   readonly savedModelTags?: readonly string[];
@@ -24,11 +27,9 @@ export interface RuntimeOptions {
 /** Create the runtimes inferd ships, in detection order. */
 export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runtime[]> {
   const runtimes: Runtime[] = [];
-  const interOp = options.interOpThreads ?? 1;
   runtimes.push(await OnnxRuntime.create({
     intraOpNumThreads: options.intraOpThreads ?? 1,
-    interOpNumThreads: interOp,
-    executionMode: interOp > 1 ? 'parallel' : 'sequential',
+    runThreads: options.interOpThreads ?? 1,
   }));
   runtimes.push(
     await SavedModelRuntime.create({

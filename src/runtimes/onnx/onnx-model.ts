@@ -1,7 +1,8 @@
 /**
- * One loaded ONNX model version: an onnxruntime InferenceSession behind the LoadedModel contract.
- * Concurrency: onnxruntime-node executes runs one at a time on the main thread (each queued with setImmediate),
- * so concurrent run() calls are safe and simply interleave. close() waits for runs in flight, then releases.
+ * One loaded ONNX model version: an onnxruntime session behind the LoadedModel contract — either an
+ * InferenceSession on the event loop (onnxruntime-node executes its runs one at a time on the calling thread) or
+ * run threads (run-threads.ts: sessions on worker threads, runs in parallel). Concurrent run() calls are safe
+ * either way. close() waits for runs in flight, then releases.
  */
 import type * as ort from 'onnxruntime-node';
 import { abortable, InferdError, throwIfAborted } from '../../core/errors.ts';
@@ -18,11 +19,17 @@ export interface ModelIdentity {
   readonly version: number;
 }
 
-/** A LoadedModel that owns one InferenceSession. Construct with the runtime's load(); the session is adopted. */
+/** What a loaded version runs on: an InferenceSession, or RunThreads with the same two methods. */
+export interface OnnxSession {
+  run(feeds: Record<string, ort.Tensor>, fetches: readonly string[]): Promise<ort.InferenceSession.ReturnType>;
+  release(): Promise<void>;
+}
+
+/** A LoadedModel that owns one session. Construct with the runtime's load(); the session is adopted. */
 export class OnnxLoadedModel implements LoadedModel {
   /** `serving_default` only: ONNX graphs have one signature. Aliases equal the ONNX value names. */
   readonly metadata: ModelMetadata;
-  readonly #session: ort.InferenceSession;
+  readonly #session: OnnxSession;
   readonly #signature: Signature;
   readonly #inputNames: readonly string[];
   readonly #outputNames: readonly string[];
@@ -31,7 +38,7 @@ export class OnnxLoadedModel implements LoadedModel {
   #closing: Promise<void> | undefined;
 
   /** Adopt `session`; `signature` must describe exactly its inputs and outputs. */
-  constructor(session: ort.InferenceSession, signature: Signature, id: ModelIdentity) {
+  constructor(session: OnnxSession, signature: Signature, id: ModelIdentity) {
     this.#session = session;
     this.#signature = signature;
     this.#inputNames = Object.keys(signature.inputs);

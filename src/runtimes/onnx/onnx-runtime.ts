@@ -1,7 +1,9 @@
 /**
  * The ONNX runtime: loads `<version dir>/model.onnx` into an onnxruntime-node InferenceSession (CPU execution
  * provider) and describes it as one `serving_default` signature whose aliases are the ONNX input/output names.
- * Session creation is synchronous inside onnxruntime-node, so a large model blocks the event loop while it loads.
+ * With `runThreads` > 0 (the default) sessions live on worker threads (run-threads.ts): onnxruntime-node runs
+ * `session.run` synchronously on the calling JS thread, so on the event loop a run holds every other request.
+ * With 0, the session is created and run on the event loop (session creation there is synchronous too).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,7 +14,8 @@ import type { Signature, TensorSpec } from '../../core/signature.ts';
 import { dtypeOfOrtType } from './convert.ts';
 import { messageOf } from './errors.ts';
 import { readDeclaredShapes } from './model-proto.ts';
-import { ONNX_METHOD, OnnxLoadedModel, specOf } from './onnx-model.ts';
+import { ONNX_METHOD, OnnxLoadedModel, specOf, type OnnxSession } from './onnx-model.ts';
+import { RunThreads, type SessionMetadata } from './run-threads.ts';
 
 /** The file the runtime loads from a version directory. */
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -33,6 +36,11 @@ export interface OnnxRuntimeOptions {
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** onnxruntime's own log threshold on stderr: 0 verbose … 4 fatal. Default 3 (errors only). */
   readonly logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Worker threads per loaded version, each with its own session (memory: the weights once per started thread;
+   * threads beyond the first start only while all are busy). 0 runs on the event loop. Default 1.
+   */
+  readonly runThreads?: number;
 }
 
 /** Runtime for platform `onnx` on onnxruntime-node. */
@@ -40,8 +48,10 @@ export class OnnxRuntime implements Runtime {
   /** Platform name in model configs. */
   readonly platform = 'onnx';
   readonly #sessionOptions: ort.InferenceSession.SessionOptions;
+  readonly #runThreads: number;
 
   private constructor(options: OnnxRuntimeOptions) {
+    this.#runThreads = options.runThreads ?? 1;
     this.#sessionOptions = {
       executionProviders: ['cpu'],
       intraOpNumThreads: options.intraOpNumThreads ?? 1,
@@ -54,7 +64,7 @@ export class OnnxRuntime implements Runtime {
 
   /** Create the runtime; validates thread counts (non-negative integers) with INVALID_ARGUMENT. */
   static async create(options: OnnxRuntimeOptions = {}): Promise<OnnxRuntime> {
-    for (const key of ['intraOpNumThreads', 'interOpNumThreads'] as const) {
+    for (const key of ['intraOpNumThreads', 'interOpNumThreads', 'runThreads'] as const) {
       const v = options[key];
       if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
         throw InferdError.invalidArgument(`OnnxRuntime: ${key} must be a non-negative integer, got ${v}`);
@@ -84,9 +94,11 @@ export class OnnxRuntime implements Runtime {
       throw InferdError.notFound(`Could not find ${ONNX_MODEL_FILE} at supplied export directory path: ${request.path}`);
     }
     throwIfAborted(request.signal);
-    let session: ort.InferenceSession;
+    let session: OnnxSession & SessionMetadata;
     try {
-      session = await ort.InferenceSession.create(file, this.#sessionOptions);
+      session = this.#runThreads > 0
+        ? await RunThreads.start(file, this.#sessionOptions, this.#runThreads)
+        : await ort.InferenceSession.create(file, this.#sessionOptions);
     } catch (err) {
       throw InferdError.invalidArgument(`Failed to load ONNX model ${file}: ${messageOf(err).replace(/\s*\n\s*/g, ' ')}`);
     }
@@ -105,7 +117,7 @@ export class OnnxRuntime implements Runtime {
 }
 
 /** Describe a session as the `serving_default` signature; reads the file only to tell scalars from unknown rank. */
-async function signatureOf(session: ort.InferenceSession, file: string): Promise<Signature> {
+async function signatureOf(session: SessionMetadata, file: string): Promise<Signature> {
   const all = [...session.inputMetadata, ...session.outputMetadata];
   let unknownRank: (name: string) => boolean = () => false;
   if (all.some((m) => m.isTensor && m.shape.length === 0)) {

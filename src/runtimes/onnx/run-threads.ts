@@ -1,0 +1,173 @@
+/**
+ * ONNX run threads: one model version's sessions on worker threads, so onnxruntime-node's synchronous
+ * `session.run` (it executes on the calling JS thread) never holds the event loop, and up to `threads` runs
+ * proceed at once on different cores. Each thread owns its own InferenceSession of the same file: memory is the
+ * model's weights (plus onnxruntime's arena) once per started thread. The first thread starts at load (its session
+ * supplies the metadata and any load error); more start only while every ready thread is busy, up to `threads`.
+ * Concurrency: a run goes to a ready thread with the fewest runs in flight. A crashed thread fails its runs with
+ * INTERNAL and is replaced on demand.
+ */
+import { Worker } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { InferdError } from '../../core/errors.ts';
+import type { FromRunThread, RunThreadData, ToRunThread, WireTensor } from './run-thread.ts';
+
+// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
+// dist/ build the thread runs the emitted JavaScript directly.
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./run-thread-entry.mjs', import.meta.url) : new URL('./run-thread.js', import.meta.url);
+
+interface Job {
+  resolve(outputs: Record<string, WireTensor | null>): void;
+  reject(err: Error): void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly jobs: Map<number, Job>;
+  ready: boolean;
+  alive: boolean;
+}
+
+/** The metadata the first thread's session reports. */
+export interface SessionMetadata {
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+}
+
+/** A session-shaped pool of run threads (the subset of InferenceSession that OnnxLoadedModel uses). */
+export class RunThreads implements SessionMetadata {
+  readonly #data: RunThreadData;
+  readonly #max: number;
+  readonly #slots: Slot[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  private constructor(data: RunThreadData, max: number, readonly inputMetadata: SessionMetadata['inputMetadata'], readonly outputMetadata: SessionMetadata['outputMetadata'], first: Slot) {
+    this.#data = data;
+    this.#max = max;
+    this.#slots.push(first);
+  }
+
+  /** Start the first thread and wait for its session; rejects with onnxruntime's load message. */
+  static async start(file: string, options: ort.InferenceSession.SessionOptions, threads: number): Promise<RunThreads> {
+    const data: RunThreadData = { file, options };
+    const { slot, ready } = RunThreads.#spawn(data);
+    let meta: SessionMetadata;
+    try {
+      meta = await ready;
+    } catch (err) {
+      await slot.worker.terminate();
+      throw err;
+    }
+    const pool = new RunThreads(data, Math.max(1, threads), meta.inputMetadata, meta.outputMetadata, slot);
+    pool.#watch(slot);
+    return pool;
+  }
+
+  /** Run on a thread; resolves with onnxruntime tensors built over the transferred output data. */
+  async run(feeds: Record<string, ort.Tensor>, fetches: readonly string[]): Promise<Record<string, ort.OnnxValue>> {
+    if (this.#closed) throw InferdError.unavailable('The ONNX session has been released');
+    const wire: Record<string, WireTensor> = {};
+    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: t.type, data: exact(t.data), dims: t.dims };
+    const slot = this.#pick();
+    const id = this.#nextId++;
+    const outputs = await new Promise<Record<string, WireTensor | null>>((resolve, reject) => {
+      slot.jobs.set(id, { resolve, reject });
+      slot.worker.ref(); // keep the process alive while a run is in flight
+      slot.worker.postMessage({ type: 'run', id, feeds: wire, fetches } satisfies ToRunThread);
+    });
+    const result: Record<string, ort.OnnxValue> = {};
+    for (const [name, t] of Object.entries(outputs)) {
+      if (t !== null) result[name] = new ort.Tensor(t.type, t.data as never, t.dims);
+    }
+    return result;
+  }
+
+  /** Stop every thread (each releases its session first). Call once no run is in flight. */
+  async release(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map(async (slot) => {
+      if (!slot.alive) return;
+      const exited = new Promise((resolve) => slot.worker.once('exit', resolve));
+      slot.worker.postMessage({ type: 'close' } satisfies ToRunThread);
+      const timer = setTimeout(() => void slot.worker.terminate(), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }));
+  }
+
+  /** Threads started so far (alive), for tests and metrics. */
+  get threadCount(): number {
+    return this.#slots.filter((s) => s.alive).length;
+  }
+
+  /** A ready thread with the fewest runs in flight; starts another while all are busy and fewer than the maximum live. */
+  #pick(): Slot {
+    const live = this.#slots.filter((s) => s.alive);
+    const ready = live.filter((s) => s.ready);
+    const idle = ready.find((s) => s.jobs.size === 0);
+    if (idle) return idle;
+    if (live.length < this.#max && live.every((s) => s.ready)) {
+      const { slot, ready: started } = RunThreads.#spawn(this.#data);
+      this.#slots.push(slot);
+      this.#watch(slot);
+      started.then(() => (slot.ready = true), () => (slot.alive = false));
+      if (ready.length === 0) return slot; // nothing else can take it: the run waits for this thread's session
+    }
+    if (ready.length === 0) return live[0]!; // every live thread is still loading
+    return ready.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+  }
+
+  static #spawn(data: RunThreadData): { slot: Slot; ready: Promise<SessionMetadata> } {
+    const worker = new Worker(ENTRY, { workerData: data });
+    worker.unref();
+    const slot: Slot = { worker, jobs: new Map(), ready: false, alive: true };
+    const ready = new Promise<SessionMetadata>((resolve, reject) => {
+      const onMessage = (m: FromRunThread): void => {
+        if (m.type === 'ready') {
+          slot.ready = true;
+          resolve(m);
+        } else if (m.type === 'failed') {
+          slot.alive = false;
+          reject(new Error(m.message));
+        } else return;
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+      };
+      const onError = (e: Error): void => {
+        slot.alive = false;
+        reject(e);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+    });
+    return { slot, ready };
+  }
+
+  #watch(slot: Slot): void {
+    slot.worker.on('message', (m: FromRunThread) => {
+      if (m.type !== 'outputs' && m.type !== 'error') return;
+      const job = slot.jobs.get(m.id);
+      slot.jobs.delete(m.id);
+      if (slot.jobs.size === 0) slot.worker.unref();
+      if (m.type === 'outputs') job?.resolve(m.outputs);
+      else job?.reject(new Error(m.message));
+    });
+    const die = (why: string): void => {
+      slot.alive = false;
+      for (const job of slot.jobs.values()) job.reject(InferdError.internal(`ONNX run thread ${why}`));
+      slot.jobs.clear();
+    };
+    slot.worker.on('error', (e) => die(`crashed: ${e.message}`));
+    slot.worker.on('exit', (code) => {
+      if (slot.alive || slot.jobs.size > 0) die(`exited with code ${code}`);
+    });
+  }
+}
+
+/** The data as a typed array that owns exactly its bytes, so posting it copies no neighbouring bytes of a larger buffer. */
+function exact(data: ort.Tensor.DataType): ort.Tensor.DataType {
+  if (!ArrayBuffer.isView(data)) return data; // string[]
+  const view = data as unknown as { buffer: ArrayBufferLike; byteLength: number; slice(): ort.Tensor.DataType };
+  return view.byteLength === view.buffer.byteLength ? data : view.slice();
+}

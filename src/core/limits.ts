@@ -2,7 +2,8 @@
  * Request allocation limits: how much tensor memory one request may make the server allocate. Every decoder that
  * turns client bytes into tensors (REST JSON, TensorProto, Open Inference Protocol) charges each tensor to the
  * request's `AllocationBudget` *before* allocating its storage, so a 41-byte message claiming shape [1e8] is refused
- * without the 400 MB. The facade charges the outputs of a run to the same kind of budget before they are encoded.
+ * without the 400 MB. The facade charges the outputs of a run to the same kind of budget before they are encoded,
+ * at the size the transport's encoding will take (ResponseEncoding) when the transport says it.
  *
  * Cost model (bytes): a numeric element costs its width (float32 4, int64 8, bool 1, ...); a string element costs
  * its byte length plus STRING_ELEMENT_OVERHEAD_BYTES (the JS object that holds it). Strings repeated by TensorFlow's
@@ -74,6 +75,17 @@ export function tensorCostBytes(dtype: DType, count: number, stringBytes = 0): n
 }
 
 /**
+ * How a transport will encode a response, for the response budget: `bytes` is an upper bound of what encoding one
+ * output allocates (JSON text, protobuf bytes), so an answer past the limit is refused before it is built.
+ */
+export interface ResponseEncoding {
+  /** Named in messages: `JSON`, `protobuf`, ... */
+  readonly name: string;
+  /** Upper bound in bytes of output `alias` = `t` once encoded. */
+  bytes(alias: string, t: Tensor): number;
+}
+
+/**
  * The tensor memory one request may still allocate: one budget for its inputs (every decoder charges each tensor
  * before allocating it) and one for its outputs (the facade charges them after the run, before encoding).
  * Not shared between requests; not thread-safe (one event loop).
@@ -109,6 +121,12 @@ export class AllocationBudget {
     let stringBytes = 0;
     if (t.dtype === 'string') for (const s of t.data as Uint8Array[]) stringBytes += s.length;
     this.charge(t.dtype, t.shape, alias, stringBytes);
+  }
+
+  /** Charge an output as `encoding` will encode it (its element count checked as for `charge`). */
+  chargeEncoded(alias: string, t: Tensor, encoding: ResponseEncoding): void {
+    checkedElementCount(t.shape, alias);
+    this.chargeBytes(encoding.bytes(alias, t), `${alias}: ${t.dtype} output of shape [${t.shape.join(',')}] as ${encoding.name}`);
   }
 
   /** Charge raw bytes (e.g. string contents learned after `charge`); `what` describes them in the message. */

@@ -7,7 +7,7 @@
  * INVALID_ARGUMENT `Unrecognized servable version label: <l>`, and so on.
  */
 import type { Example } from '../core/example.ts';
-import type { AllocationBudget } from '../core/limits.ts';
+import type { AllocationBudget, ResponseEncoding } from '../core/limits.ts';
 import type { RunStats } from '../core/request-outcome.ts';
 import type { VersionStatus } from '../core/lifecycle/state.ts';
 import type { Signature } from '../core/signature.ts';
@@ -55,6 +55,11 @@ export interface PredictCall {
    * gRPC says `Serving signature key "<s>" not found.` (FAILED_PRECONDITION). Default `rest`.
    */
   readonly dialect?: 'rest' | 'grpc';
+  /**
+   * How the transport encodes the outputs: the response budget charges each output at this encoding's size before
+   * the answer is built. Default: the tensors' own bytes.
+   */
+  readonly responseEncoding?: ResponseEncoding;
 }
 
 /** A predict answer: the outputs plus the signature that produced them (for output formatting). */

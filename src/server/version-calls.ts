@@ -6,7 +6,7 @@
  */
 import { type Example, encodeExample, withContext } from '../core/example.ts';
 import { InferdError } from '../core/errors.ts';
-import { AllocationBudget, type RequestLimits } from '../core/limits.ts';
+import { AllocationBudget, type RequestLimits, type ResponseEncoding } from '../core/limits.ts';
 import type { RunStats } from '../core/request-outcome.ts';
 import type { LoadedModel } from '../core/runtime.ts';
 import { DEFAULT_SIGNATURE } from '../core/signature.ts';
@@ -43,7 +43,7 @@ export async function predictOn(target: ServingTarget, call: PredictCall, limits
     ...(call.signal ? { signal: call.signal } : {}),
     onBatched: (size) => { batchSize = Math.max(batchSize ?? 0, size); },
   });
-  chargeOutputs(outputs, limits);
+  chargeOutputs(outputs, limits, call.responseEncoding);
   const run = { runMicros: (performance.now() - started) * 1000, ...(batchSize !== undefined ? { batchSize } : {}) };
   return { served: { name: target.name, version: target.version, signatureName }, signature, outputs, run };
 }
@@ -109,8 +109,14 @@ async function runExamples(
   return { served: { name: target.name, version: target.version, signatureName }, outputs, run };
 }
 
-/** Charge a run's outputs to a response budget before any transport encodes them (RESOURCE_EXHAUSTED past it). */
-function chargeOutputs(outputs: Readonly<Record<string, Tensor>>, limits: RequestLimits): void {
+/**
+ * Charge a run's outputs to a response budget before any transport encodes them (RESOURCE_EXHAUSTED past it): at
+ * `encoding`'s size when the transport gave one, else at the tensors' own bytes.
+ */
+function chargeOutputs(outputs: Readonly<Record<string, Tensor>>, limits: RequestLimits, encoding?: ResponseEncoding): void {
   const budget = new AllocationBudget(limits, 'response');
-  for (const [alias, t] of Object.entries(outputs)) budget.chargeTensor(alias, t);
+  for (const [alias, t] of Object.entries(outputs)) {
+    if (encoding) budget.chargeEncoded(alias, t, encoding);
+    else budget.chargeTensor(alias, t);
+  }
 }

@@ -11,7 +11,9 @@ import { predictInputDecoder } from './predict-inputs.ts';
 import type { ProtoTypes } from './protos.ts';
 import { packSignatureDefMap } from './signature-def.ts';
 import { encodePredictResponse } from './predict-wire.ts';
+import type { ResponseEncoding } from '../../core/limits.ts';
 import type { EncodedTensorProto } from '../../core/tensor-proto-reader.ts';
+import { planTensorProto } from '../../core/tensor-proto-writer.ts';
 import type { CallNotes, UnaryImpl } from './unary.ts';
 
 /** PredictRequest as decoded. */
@@ -56,6 +58,11 @@ const regressionResult = (r: RegressResult): unknown => ({ regressions: r.values
 /** Build the PredictionService handlers over a facade. */
 export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: PredictionServiceOptions): PredictionHandlers {
   const { tensorContent } = options;
+  /** PredictResponse bytes of one output: its TensorProto exactly, plus the map entry's key and framing. */
+  const responseEncoding: ResponseEncoding = {
+    name: tensorContent ? 'protobuf (tensor_content)' : 'protobuf',
+    bytes: (alias, t) => planTensorProto(t, tensorContent).size + 3 * alias.length + 32,
+  };
 
   /** Note what the facade resolved, for the call's outcome report. */
   const note = (notes: CallNotes, r: { served: { version: number; signatureName: string }; run?: CallNotes['run'] }): void => {
@@ -73,6 +80,7 @@ export function predictionHandlers(api: ServingApi, types: ProtoTypes, options: 
       ...(filter.length > 0 ? { outputFilter: filter } : {}),
       signal,
       dialect: 'grpc',
+      responseEncoding,
     });
     note(notes, result);
     const outputs = Object.entries(result.outputs);

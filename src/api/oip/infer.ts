@@ -9,7 +9,7 @@
  */
 import type { DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
-import type { AllocationBudget } from '../../core/limits.ts';
+import type { AllocationBudget, ResponseEncoding } from '../../core/limits.ts';
 import type { RunStats } from '../../core/request-outcome.ts';
 import { DEFAULT_SIGNATURE, type Signature, type TensorSpec } from '../../core/signature.ts';
 import { formatShape, type Tensor, type TensorData } from '../../core/tensor.ts';
@@ -38,6 +38,8 @@ export interface OipInferCall {
   readonly outputs?: readonly string[];
   readonly parameters?: Readonly<Record<string, OipParameter>>;
   readonly signal?: AbortSignal;
+  /** How the transport encodes the outputs, for the response budget (ServingApi PredictCall); default tensor bytes. */
+  readonly responseEncoding?: ResponseEncoding;
 }
 
 /** One output tensor of an answer. */
@@ -199,6 +201,7 @@ export async function oipInfer(api: ServingApi, call: OipInferCall): Promise<Oip
     },
     ...(requested.length > 0 ? { outputFilter: requested } : {}),
     ...(call.signal ? { signal: call.signal } : {}),
+    ...(call.responseEncoding ? { responseEncoding: call.responseEncoding } : {}),
     dialect: 'grpc',
   });
   const outputs: OipOutput[] = [];

@@ -7,7 +7,7 @@
 import { byteWidth, type DType } from '../../core/dtype.ts';
 import { InferdError } from '../../core/errors.ts';
 import { fromLittleEndian } from '../../core/tensor-proto.ts';
-import type { TensorData } from '../../core/tensor.ts';
+import type { Tensor, TensorData } from '../../core/tensor.ts';
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // Typed arrays use the platform's byte order; every platform Node supports today is little-endian.
@@ -65,4 +65,12 @@ export function encodeRaw(dtype: DType, data: TensorData): Uint8Array {
     pos += 4 + e.byteLength;
   }
   return out;
+}
+
+/** Bytes of `t` in the raw layout (BYTES elements: a 4-byte length each). */
+export function rawTensorBytes(t: Tensor): number {
+  if (t.dtype !== 'string') return (t.data as Exclude<TensorData, Uint8Array[]>).byteLength;
+  let n = 0;
+  for (const s of t.data as Uint8Array[]) n += 4 + s.length;
+  return n;
 }

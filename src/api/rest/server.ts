@@ -17,6 +17,7 @@ import { encodeClassifyResponse, encodeRegressResponse } from './json/example-re
 import { CodecThreads } from './json/json-threads.ts';
 import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } from './json/predict-request.ts';
 import { encodePredictResponse, orderOutputs } from './json/predict-response.ts';
+import { JSON_RESPONSE } from './json/response-size.ts';
 import { trackForDrain } from './drain.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
 import { routeV1 } from './routes.ts';
@@ -261,6 +262,7 @@ async function dispatch(
         },
         signal,
         dialect: 'rest',
+        responseEncoding: JSON_RESPONSE,
       });
       parsed = undefined;
       info.version = result.served.version;

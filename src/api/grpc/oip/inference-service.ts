@@ -5,14 +5,15 @@
  * raw form for the whole response, as the protocol has no typed field for them. The repository RPCs answer
  * UNIMPLEMENTED unless a ModelRepositoryApi is given (`--enable_model_management`).
  */
-import type { DType } from '../../../core/dtype.ts';
+import { byteWidth, type DType } from '../../../core/dtype.ts';
 import { InferdError } from '../../../core/errors.ts';
+import type { ResponseEncoding } from '../../../core/limits.ts';
 import type { ModelRepositoryApi } from '../../../server/repository-api.ts';
 import type { ReadinessApi, ServingApi } from '../../../server/serving-api.ts';
 import {
   oipExtensions, oipInfer, oipModelMetadata, oipModelReady, type OipInput, type OipParameter, type OipServerMetadata,
 } from '../../oip/infer.ts';
-import { decodeRaw, encodeRaw } from '../../oip/raw.ts';
+import { decodeRaw, encodeRaw, rawTensorBytes } from '../../oip/raw.ts';
 import { int64ToBigInt, type Int64Like } from '../protos.ts';
 import type { CallNotes, UnaryImpl } from '../unary.ts';
 import { contentsField, decodeContents, encodeContents, hasContents, type InferTensorContents } from './contents.ts';
@@ -85,6 +86,17 @@ function parametersOf(map: Record<string, ParameterMessage> | undefined): Record
   return out;
 }
 
+/** Response sizes for the budget: raw_output_contents, or typed contents (a varint is at most 10 bytes). */
+const RAW_RESPONSE: ResponseEncoding = { name: 'raw_output_contents', bytes: (name, t) => rawTensorBytes(t) + 3 * name.length + 64 };
+const TYPED_RESPONSE: ResponseEncoding = {
+  name: 'typed contents',
+  bytes: (name, t) => {
+    const width = byteWidth(t.dtype);
+    const perElement = t.dtype === 'string' ? 6 : t.dtype.startsWith('float') || t.dtype === 'bool' ? (width ?? 1) : 10;
+    return (t.dtype === 'string' ? rawTensorBytes(t) : 0) + t.data.length * perElement + 3 * name.length + 64;
+  },
+};
+
 /** Whether a dtype can only travel as raw contents. */
 function rawOnly(dtype: DType): boolean {
   return contentsField(dtype) === undefined;
@@ -134,6 +146,7 @@ export function inferenceServiceHandlers(api: ServingApi, options: InferenceServ
       ...(outputs.length > 0 ? { outputs } : {}),
       parameters: parametersOf(req.parameters),
       signal,
+      responseEncoding: useRaw ? RAW_RESPONSE : TYPED_RESPONSE,
     });
     notes.version = Number(result.modelVersion);
     notes.signature = result.signatureName;

@@ -9,10 +9,13 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Code, toInferdError } from '../../../core/errors.ts';
+import type { ResponseEncoding } from '../../../core/limits.ts';
 import { NO_RECORDER, type RequestRecorder, type RunStats } from '../../../core/request-outcome.ts';
 import type { ServingApi } from '../../../server/serving-api.ts';
 import { requestIdentity } from '../../request-id.ts';
 import { oipExtensions, oipInfer, oipModelMetadata, type OipServerMetadata } from '../../oip/infer.ts';
+import { rawTensorBytes } from '../../oip/raw.ts';
+import { jsonTensorBytes } from '../json/response-size.ts';
 import { abortSignalFor, readBody } from '../server.ts';
 import { httpStatusOf } from '../status-codes.ts';
 import { parseInferRequest, splitBody } from './infer-request.ts';
@@ -69,7 +72,14 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     const body = readBody(req, maxBody);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
     const parsed = parseInferRequest(json, binary);
+    const perOutput = new Map((parsed.outputs ?? []).map((o) => [o.name, o.binary]));
+    const isBinary = (name: string): boolean => perOutput.get(name) ?? parsed.binaryDataOutput;
+    const responseEncoding: ResponseEncoding = {
+      name: 'JSON or binary tensor data',
+      bytes: (name, t) => (isBinary(name) ? rawTensorBytes(t) + 256 : jsonTensorBytes(name, t)),
+    };
     const result = await oipInfer(api, {
+      responseEncoding,
       model: req.params.name,
       ...(req.params.version !== undefined ? { version: req.params.version } : {}),
       inputs: parsed.inputs,
@@ -80,8 +90,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     notes.version = Number(result.modelVersion);
     notes.signature = result.signatureName;
     if (result.run) notes.run = result.run;
-    const perOutput = new Map((parsed.outputs ?? []).map((o) => [o.name, o.binary]));
-    const encoded = encodeInferResponse(result, parsed.id, (name) => perOutput.get(name) ?? parsed.binaryDataOutput);
+    const encoded = encodeInferResponse(result, parsed.id, isBinary);
     if (encoded.binary.length === 0) {
       notes.responseBytes = Buffer.byteLength(encoded.json);
       return sendJson(reply, 200, encoded.json);

@@ -10,8 +10,8 @@ import { InferdError } from '../../core/errors.ts';
 import { readConfigDocument } from './config-file.ts';
 import { parseConfigDocument, syntaxForPath } from './config-document.ts';
 import { BATCHING_PARAMETERS } from './schemas.ts';
-import { valueOf, valuesOf } from './textproto.ts';
-import type { ScalarValue, TextMessage } from './textproto.ts';
+import { valueOf, valuesOf } from '../../core/textproto.ts';
+import type { ScalarValue, TextMessage } from '../../core/textproto.ts';
 
 /** Batching parameters with every default applied. Units: micros are microseconds; sizes count examples (dim 0). */
 export interface BatchingParameters {

@@ -11,8 +11,8 @@
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InferdError } from '../../core/errors.ts';
-import { TextFormatError, parseTextProto } from './textproto.ts';
-import type { FieldSchema, MessageSchema, ScalarValue, TextField, TextMessage } from './textproto.ts';
+import { TextFormatError, parseTextProto } from '../../core/textproto.ts';
+import type { FieldSchema, MessageSchema, ScalarValue, TextField, TextMessage } from '../../core/textproto.ts';
 
 /** The syntax of a configuration document. */
 export type ConfigSyntax = 'text' | 'json' | 'yaml';

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { InferdError } from '../../core/errors.ts';
 import { parseConfigDocument, syntaxForPath } from './config-document.ts';
-import type { MessageSchema, TextMessage } from './textproto.ts';
+import type { MessageSchema, TextMessage } from '../../core/textproto.ts';
 
 /** Read `path` and parse it against `schema` (syntax by extension: .json, .yaml/.yml, else text format). */
 export async function readConfigDocument(path: string, schema: MessageSchema): Promise<TextMessage> {

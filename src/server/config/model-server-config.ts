@@ -15,8 +15,8 @@ import { InferdError } from '../../core/errors.ts';
 import { readConfigDocument } from './config-file.ts';
 import { parseConfigDocument, messageFromObject, syntaxForPath, ObjectFormatError } from './config-document.ts';
 import { MODEL_SERVER_CONFIG } from './schemas.ts';
-import { hasField, valueOf, valuesOf } from './textproto.ts';
-import type { TextMessage } from './textproto.ts';
+import { hasField, valueOf, valuesOf } from '../../core/textproto.ts';
+import type { TextMessage } from '../../core/textproto.ts';
 import { DEFAULT_VERSION_POLICY } from './version-policy.ts';
 import type { VersionPolicy } from './version-policy.ts';
 

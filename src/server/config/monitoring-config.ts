@@ -7,8 +7,8 @@
 import { readConfigDocument } from './config-file.ts';
 import { parseConfigDocument, syntaxForPath } from './config-document.ts';
 import { MONITORING_CONFIG } from './schemas.ts';
-import { valueOf } from './textproto.ts';
-import type { TextMessage } from './textproto.ts';
+import { valueOf } from '../../core/textproto.ts';
+import type { TextMessage } from '../../core/textproto.ts';
 
 /** The path TensorFlow Serving serves Prometheus metrics on when the config leaves it empty. */
 export const DEFAULT_PROMETHEUS_PATH = '/monitoring/prometheus/metrics';

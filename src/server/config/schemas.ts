@@ -5,7 +5,7 @@
  * monitoring_config.proto) and servables/tensorflow/session_bundle_config.proto (BatchingParameters).
  * Only names and types matter here (text format and proto JSON never show field numbers).
  */
-import type { FieldSchema, MessageSchema } from './textproto.ts';
+import type { FieldSchema, MessageSchema } from '../../core/textproto.ts';
 
 const wrapper = (fullName: string, type: FieldSchema['type']): MessageSchema => ({
   fullName,

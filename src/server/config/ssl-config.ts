@@ -17,7 +17,7 @@ import path from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { InferdError } from '../../core/errors.ts';
 import { readConfigDocument } from './config-file.ts';
-import { valueOf, type MessageSchema, type TextMessage } from './textproto.ts';
+import { valueOf, type MessageSchema, type TextMessage } from '../../core/textproto.ts';
 
 /** tensorflow.serving.SSLConfig. */
 export const SSL_CONFIG: MessageSchema = {

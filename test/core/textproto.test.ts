@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TextFormatError, parseTextProto, valueOf, valuesOf } from '../../../src/server/config/textproto.ts';
-import type { MessageSchema, ScalarValue, TextMessage } from '../../../src/server/config/textproto.ts';
+import { TextFormatError, parseTextProto, valueOf, valuesOf } from '../../src/core/textproto.ts';
+import type { MessageSchema, ScalarValue, TextMessage } from '../../src/core/textproto.ts';
 
 const scalar = (m: TextMessage, name: string): ScalarValue => {
   const v = valueOf(m, name);

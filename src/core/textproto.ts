@@ -1,8 +1,13 @@
 /**
- * A protobuf text-format parser (google/protobuf/text_format.cc, TextFormat::Parser defaults).
+ * The one protobuf text-format parser of inferd (google/protobuf/text_format.cc, TextFormat::Parser defaults):
+ * the server's config files (ModelServerConfig, BatchingParameters, MonitoringConfig, SSLConfig) and the SavedModel
+ * runtime's `saved_model.pbtxt` both use it.
  *
  * Two modes over one grammar:
  * - generic (`parseTextProto(text)`): a tree of fields; scalars stay as written (string, integer, float, identifier);
+ *   with `{ stringBytes: true }` strings are their raw bytes (kind `bytes`), for callers that know which fields are
+ *   `bytes` (tensor contents need not be UTF-8). Extension and Any names (`[type.googleapis.com/pkg.Msg] { … }`)
+ *   are fields named with their brackets.
  * - schema-guided (`parseTextProto(text, schema)`): every field name, value type, enum value, oneof and singular
  *   field is checked while parsing, with protobuf's own wording and position, and scalars are typed
  *   (string, integer, float, bool, enum).
@@ -27,7 +32,14 @@ export type ScalarValue =
   | { readonly kind: 'float'; readonly value: number }
   | { readonly kind: 'identifier'; readonly value: string }
   | { readonly kind: 'bool'; readonly value: boolean }
-  | { readonly kind: 'enum'; readonly name: string; readonly number: number };
+  | { readonly kind: 'enum'; readonly name: string; readonly number: number }
+  | { readonly kind: 'bytes'; readonly value: Uint8Array };
+
+/** Parse options. */
+export interface ParseOptions {
+  /** Strings as their raw bytes (kind `bytes`) instead of UTF-8 text. Default false. */
+  readonly stringBytes?: boolean;
+}
 
 /** A message: its fields in source order (repeated fields appear once per value). */
 export interface TextMessage {
@@ -79,14 +91,14 @@ const INT_MAX: Record<string, bigint> = {
 };
 
 /** Parse text format into a tree; with `schema`, validate against it as protobuf's TextFormat::ParseFromString does. */
-export function parseTextProto(text: string, schema?: MessageSchema): TextMessage {
-  return new Parser(text).parseRoot(schema);
+export function parseTextProto(text: string, schema?: MessageSchema, options: ParseOptions = {}): TextMessage {
+  return new Parser(text, options).parseRoot(schema);
 }
 
 class Parser {
   private readonly tok: Tokenizer;
 
-  constructor(text: string) {
+  constructor(text: string, private readonly options: ParseOptions) {
     this.tok = new Tokenizer(text);
     this.tok.next();
   }
@@ -137,9 +149,24 @@ class Parser {
   /** text_format.cc ConsumeField, FORBID_SINGULAR_OVERWRITES (the default of TextFormat::ParseFromString). */
   private parseField(message: TextMessage, schema: MessageSchema | undefined): void {
     const position = this.pos();
-    if (this.tok.current.type !== 'identifier') this.fail(`Expected identifier, got: ${this.tok.current.text}`);
-    const name = this.tok.current.text;
-    this.tok.next();
+    let name: string;
+    if (this.tryConsume('[')) {
+      // An extension or an expanded Any: `[pkg.ext]` or `[type.googleapis.com/pkg.Msg]`.
+      name = '[';
+      while (!this.lookingAt(']')) {
+        const t = this.tok.current;
+        if (t.type !== 'identifier' && t.text !== '.' && t.text !== '/') this.fail(`Expected "]", found "${t.text}".`);
+        name += t.text;
+        this.tok.next();
+      }
+      this.tok.next();
+      name += ']';
+      if (schema) this.fail(`Extension "${name.slice(1, -1)}" is not defined or is not an extension of "${schema.fullName}".`);
+    } else {
+      if (this.tok.current.type !== 'identifier') this.fail(`Expected identifier, got: ${this.tok.current.text}`);
+      name = this.tok.current.text;
+      this.tok.next();
+    }
     let field: FieldSchema | undefined;
     if (schema) {
       field = Object.hasOwn(schema.fields, name) ? schema.fields[name] : undefined;
@@ -186,7 +213,10 @@ class Parser {
   /** A value as written, for generic mode: `-`? (integer | float | identifier), or adjacent strings. */
   private parseGenericScalar(): ScalarValue {
     const t = this.tok.current;
-    if (t.type === 'string') return { kind: 'string', value: this.consumeString() };
+    if (t.type === 'string') {
+      const bytes = this.consumeStringBytes();
+      return this.options.stringBytes ? { kind: 'bytes', value: bytes } : { kind: 'string', value: new TextDecoder().decode(bytes) };
+    }
     const negative = this.tryConsume('-');
     const v = this.tok.current;
     if (v.type === 'integer') {
@@ -265,13 +295,18 @@ class Parser {
   }
 
   private consumeString(): string {
+    return new TextDecoder().decode(this.consumeStringBytes());
+  }
+
+  /** One string value: adjacent string tokens concatenate. */
+  private consumeStringBytes(): Uint8Array {
     if (this.tok.current.type !== 'string') this.fail(`Expected string, got: ${this.tok.current.text}`);
     const bytes: number[] = [];
     while (this.tok.current.type === 'string') {
       stringTokenBytes(this.tok.current.text, bytes);
       this.tok.next();
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
+    return new Uint8Array(bytes);
   }
 
   private consumeUnsignedInteger(max: bigint): bigint {

@@ -9,6 +9,9 @@ FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 # onnxruntime-node ships its Linux binaries in the npm package; its install script would download CUDA extras.
 ENV ONNXRUNTIME_NODE_INSTALL=skip npm_config_update_notifier=false
+# A build argument, not an ENV: set for this stage's RUN steps only, never stored in the image
+# (deploy/build-image.sh passes true to use its mounted npm cache).
+ARG npm_config_prefer_offline=false
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

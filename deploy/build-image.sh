@@ -34,7 +34,7 @@ buildah run --isolation chroot "$ctr" -- sh -c 'apt-get clean; rm -rf /var/lib/a
 buildah commit --rm "$ctr" localhost/inferd-node-base >/dev/null
 NPM_CACHE="$(npm config get cache)"
 buildah bud --isolation chroot --layers --build-arg BASE_IMAGE=localhost/inferd-node-base \
-  --volume "$NPM_CACHE:/root/.npm" --env npm_config_prefer_offline=true -t "localhost/inferd:$TAG" .
+  --volume "$NPM_CACHE:/root/.npm" --build-arg npm_config_prefer_offline=true -t "localhost/inferd:$TAG" .
 podman image ls "localhost/inferd:$TAG"
 
 # The seeds' checks, inside the image: the entrypoint serves a SavedModel/ONNX model mounted at /models/<name>.

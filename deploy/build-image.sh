@@ -44,3 +44,9 @@ trap 'buildah rm "$ctr" >/dev/null 2>&1 || true' EXIT
 buildah run --isolation chroot "$ctr" -- node --version
 buildah run --isolation chroot "$ctr" -- id -u
 buildah run --isolation chroot "$ctr" -- node /opt/inferd/bin/inferd.js --version
+# The image's environment: the build's npm settings must not leak into it.
+buildah inspect --type image --format '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "localhost/inferd:$TAG"
+if buildah inspect --type image --format '{{.OCIv1.Config.Env}}' "localhost/inferd:$TAG" | grep -qi npm_config; then
+  echo "image environment carries an npm_config_* setting" >&2; exit 1
+fi
+echo "--- serving checks: deploy/check-image.sh localhost/inferd:$TAG"

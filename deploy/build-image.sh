@@ -33,7 +33,8 @@ fi
 buildah run --isolation chroot "$ctr" -- sh -c 'apt-get clean; rm -rf /var/lib/apt/lists/*' || true
 buildah commit --rm "$ctr" localhost/inferd-node-base >/dev/null
 NPM_CACHE="$(npm config get cache)"
-buildah bud --isolation chroot --layers --build-arg BASE_IMAGE=localhost/inferd-node-base \
+# --format docker: the OCI image format has no HEALTHCHECK (buildah drops it with a warning).
+buildah bud --isolation chroot --format docker --layers --build-arg BASE_IMAGE=localhost/inferd-node-base \
   --volume "$NPM_CACHE:/root/.npm" --build-arg npm_config_prefer_offline=true -t "localhost/inferd:$TAG" .
 podman image ls "localhost/inferd:$TAG"
 
@@ -49,4 +50,7 @@ buildah inspect --type image --format '{{range .OCIv1.Config.Env}}{{println .}}{
 if buildah inspect --type image --format '{{.OCIv1.Config.Env}}' "localhost/inferd:$TAG" | grep -qi npm_config; then
   echo "image environment carries an npm_config_* setting" >&2; exit 1
 fi
+# The HEALTHCHECK survived (docker format).
+buildah inspect --type image --format '{{.Docker.Config.Healthcheck.Test}}' "localhost/inferd:$TAG" | grep -q health/ready \
+  || { echo "image has no HEALTHCHECK" >&2; exit 1; }
 echo "--- serving checks: deploy/check-image.sh localhost/inferd:$TAG"

@@ -26,7 +26,7 @@ const MAX_REQUESTS_PER_CLIENT = 20_000;
 /** The drain delay must outlast the balancer noticing the replica is not ready (a 100 ms poll here, seconds in a cluster). */
 const DRAIN_DELAY_SECONDS = 3;
 /** Each client's pause between requests: 32 clients still keep every replica busy without starving the replacements' start-up of CPU. */
-const CLIENT_PAUSE_MS = 10;
+const CLIENT_PAUSE_MS = 20;
 
 interface ClientResult {
   ok: number;

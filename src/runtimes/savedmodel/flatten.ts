@@ -7,7 +7,7 @@
  * one weight table shared by all signatures. Signatures that mutate state are marked unavailable (UNIMPLEMENTED).
  * Hash tables are initialized at load (tables.ts) and bound as constants: LookupTableFind(V2) becomes the custom
  * op InferdLookupTableFind over the table's keys and values, LookupTableSize(V2) a Const, LookupTableExportV2 an
- * IdentityN of the two constants.
+ * IdentityN of the two constants. Convolution/MatMul + BiasAdd (+ Relu/Relu6) chains are fused (fuse.ts).
  */
 import { InferdError } from '../../core/errors.ts';
 import type { Tensor } from '../../core/tensor.ts';
@@ -15,6 +15,7 @@ import type { TensorBundle } from './bundle.ts';
 import { canonicalTensor, OutputLayouts, parseTensorName } from './graph-util.ts';
 import { bodyInGraphForm, inlineCalls } from './inline.ts';
 import { applyAttrDefaults } from './op-defaults.ts';
+import { fuseBiasActivations } from './fuse.ts';
 import type { AttrObj, FunctionObj, MetaGraphObj, NodeObj } from './proto.ts';
 import { tensorInfoName } from './reader.ts';
 import { tensorFromProto } from './tensor-proto.ts';
@@ -302,7 +303,7 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
         for (const n of rewritten) for (const i of n.input) stack.push(parseTensorName(i).node);
       }
       const dynamic = out.some((n) => CONTROL_FLOW.has(n.op));
-      signatures[key] = { feeds, fetches, fetchTypes, nodes: out, functions: [...ctx.converted.values()], dynamic };
+      signatures[key] = { feeds, fetches, fetchTypes, nodes: fuseBiasActivations(out, Object.values(fetches)), functions: [...ctx.converted.values()], dynamic };
       for (const [op, node] of ops) if (!ctxBase.ops.has(op)) ctxBase.ops.set(op, node);
     } catch (err) {
       if (!(err instanceof Unavailable) && !(err instanceof InferdError)) throw err;

@@ -9,7 +9,6 @@
  * right answer. The timing relation to the Kubernetes probes and grace period is in docs/deploy.md.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { halfPlusTwo } from '../support/models.ts';
 import { RoundRobinBalancer } from '../support/round-robin-balancer.ts';
-import { startServer, type RunningServer } from '../support/serve.ts';
+import { exitOf, startServer, type RunningServer } from '../support/serve.ts';
 
 const REPLICAS = 3;
 const CLIENTS = 32;
@@ -80,11 +79,6 @@ async function runClient(id: number, port: number, stop: () => boolean): Promise
   }
   return result;
 }
-
-const exitOf = (child: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-  if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-  else child.once('exit', (code, signal) => resolve({ code, signal }));
-});
 
 describe('rolling update behind a readiness-aware round-robin balancer', () => {
   let dir: string;

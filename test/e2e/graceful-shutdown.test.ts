@@ -5,7 +5,6 @@
  * exits at once.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,15 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { floatTensor, floatsOf } from '../api/grpc/client.ts';
 import { heldGrpcPredict, heldRestPost } from '../support/held-requests.ts';
 import { halfPlusTwo } from '../support/models.ts';
-import { startServer, type RunningServer } from '../support/serve.ts';
+import { exitOf, startServer, type RunningServer } from '../support/serve.ts';
 
 const REST_CLIENTS = 32;
 const GRPC_CLIENTS = 8;
-
-const exitOf = (child: ChildProcess) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-  if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
-  else child.once('exit', (code, signal) => resolve({ code, signal }));
-});
 
 describe('graceful shutdown of inferd serve', () => {
   let dir: string;

@@ -108,6 +108,14 @@ export async function startServer(
   };
 }
 
+/** Resolves with a child process's exit code and signal (at once if it has already exited). */
+export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
 /** POST JSON (or raw bytes) and return status and parsed body (NaN/Infinity tolerated). */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; text: string; headers: Headers }> {
   const payload = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);

@@ -9,9 +9,7 @@
  * TensorFlow's op registrations (tensorflow/core/ops/*.cc: nn_ops, math_ops, array_ops, image_ops, list_ops,
  * functional_ops, string_ops, parsing_ops, boosted_trees_ops, logging_ops). Checked line by line against the latest
  * OpDef in tensorflow/tensorflow's tensorflow/core/ops/compat/ops_history_v2/<Op>.pbtxt (2026-12-04; the commit of
- * each file is listed in docs/runtimes.md) for: Conv2D, DepthwiseConv2dNative, MaxPool, AvgPool, FusedBatchNorm,
- * FusedBatchNormV3, MatMul, BatchMatMulV3, TopKV2, DenseBincount, NonMaxSuppressionV5, Equal, StringLower,
- * StringSplitV2, SparseCross, SparseSegmentSqrtN, BoostedTreesBucketize; the other entries are not yet checked.
+ * each file is listed in docs/runtimes.md) for 38 ops (listed there) and BoostedTreesBucketize; the other entries are not yet checked.
  */
 import type { AttrObj, FunctionObj, NodeObj, OpDefObj } from './proto.ts';
 
@@ -52,7 +50,7 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   FusedBatchNormV2: batchNorm,
   FusedBatchNormV3: batchNorm,
   LRN: { depth_radius: int(5), bias: float(1), alpha: float(1), beta: float(0.5) },
-  LeakyRelu: { alpha: float(0.2) },
+  LeakyRelu: { alpha: float(0.2), T: type('DT_FLOAT') },
   DepthToSpace: NHWC,
   SpaceToDepth: NHWC,
   // matrices

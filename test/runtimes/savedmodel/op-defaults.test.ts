@@ -30,6 +30,7 @@ describe('applyAttrDefaults', () => {
     // Values copied from TensorFlow's recorded OpDefs (see docs/runtimes.md for the files and commits).
     const t = (op: string, a: string) => REGISTRY_DEFAULTS[op]?.[a];
     assert.deepEqual(t('MaxPool', 'T'), { type: 'DT_FLOAT' });
+    assert.deepEqual(t('LeakyRelu', 'T'), { type: 'DT_FLOAT' });
     assert.deepEqual(t('TopKV2', 'index_type'), { type: 'DT_INT32' });
     assert.deepEqual(t('BatchMatMulV3', 'grad_y'), { b: false });
     assert.deepEqual(t('FusedBatchNormV3', 'exponential_avg_factor'), { f: 1 });

@@ -16,7 +16,7 @@ import { parseExampleRequest } from './json/example-request.ts';
 import { encodeClassifyResponse, encodeRegressResponse } from './json/example-response.ts';
 import { CodecThreads } from './json/json-threads.ts';
 import { decodePredictInputs, parsePredictRequest, type ParsedPredictRequest } from './json/predict-request.ts';
-import { encodePredictResponse, orderOutputs } from './json/predict-response.ts';
+import { encodePredictResponseBytes, orderOutputs } from './json/predict-response.ts';
 import { JSON_RESPONSE } from './json/response-size.ts';
 import { trackForDrain } from './drain.ts';
 import { encodeMetadata, encodeStatus } from './json/status-json.ts';
@@ -268,7 +268,7 @@ async function dispatch(
       info.version = result.served.version;
       info.signature = result.served.signatureName;
       if (result.run) info.run = result.run;
-      if (!codec.encodesOffThread(result.outputs)) return encodePredictResponse(format, result.outputs, result.signature);
+      if (!codec.encodesOffThread(result.outputs)) return encodePredictResponseBytes(format, result.outputs, result.signature);
       return codec.encode(format, orderOutputs(result.outputs, result.signature), signal);
     }
     case 'classify':

@@ -8,7 +8,7 @@ import { toInferdError } from '../../../core/errors.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import { parseJsonTape } from './json-tape.ts';
 import type { PredictFormat } from './predict-request.ts';
-import { encodePredictResponse } from './predict-response.ts';
+import { encodePredictResponseBytes } from './predict-response.ts';
 
 /** A job for a codec thread. */
 export type ToCodecThread =
@@ -33,7 +33,7 @@ if (port) {
         const reply: FromCodecThread = { type: 'tape', id: job.id, ...t };
         port.postMessage(reply, [t.source.buffer, t.kind.buffer, t.start.buffer, t.end.buffer, t.count.buffer, t.numbers.buffer] as ArrayBuffer[]);
       } else {
-        const bytes = new TextEncoder().encode(encodePredictResponse(job.format, job.outputs));
+        const bytes = encodePredictResponseBytes(job.format, job.outputs);
         const reply: FromCodecThread = { type: 'text', id: job.id, bytes };
         port.postMessage(reply, [bytes.buffer as ArrayBuffer]);
       }

@@ -49,7 +49,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
   const serverMetadata: OipServerMetadata = {
     name: options.server.name, version: options.server.version, extensions: oipExtensions(options.management ?? false),
   };
-  const sendJson = (reply: FastifyReply, status: number, body: string) => reply.code(status).type('application/json').send(body);
+  const sendJson = (reply: FastifyReply, status: number, body: string | Buffer) => reply.code(status).type('application/json').send(body);
   const sendError = (reply: FastifyReply, err: unknown) => {
     const error = toInferdError(err);
     return sendJson(reply, httpStatusOf(error), JSON.stringify({ error: error.message }));
@@ -92,10 +92,10 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
     if (result.run) notes.run = result.run;
     const encoded = encodeInferResponse(result, parsed.id, isBinary);
     if (encoded.binary.length === 0) {
-      notes.responseBytes = Buffer.byteLength(encoded.json);
+      notes.responseBytes = encoded.json.byteLength;
       return sendJson(reply, 200, encoded.json);
     }
-    const head = Buffer.from(encoded.json, 'utf8');
+    const head = encoded.json;
     const answer = Buffer.concat([head, ...encoded.binary]);
     notes.responseBytes = answer.byteLength;
     return reply.code(200)

@@ -237,6 +237,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     log,
     metrics: monitoring.prometheus.enable ? { knownModel: (name) => known.has(name) } : false,
     accessLog: { enabled: flags.access_log, sampleRate: flags.access_log_sample_rate },
+    knownModel: (name) => known.has(name),
   });
   const server = await createModelServer({
     models,

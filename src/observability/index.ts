@@ -23,6 +23,8 @@ export interface ObservabilityOptions {
   readonly metrics?: boolean | ServerMetricsOptions;
   /** Access-log settings. Default: on, every request. */
   readonly accessLog?: AccessLogOptions;
+  /** True for a model name the server knows; only those get per-model live statistics. Default: every name. */
+  readonly knownModel?: (name: string) => boolean;
 }
 
 /** Metrics and access log behind the server's event sinks. Construct with `Observability.create`. */
@@ -30,13 +32,15 @@ export class Observability {
   /** What the transports report requests to. */
   readonly recorder: RequestRecorder;
   /** Live per-second statistics for the dashboard (always on, bounded; independent of Prometheus). */
-  readonly live = new LiveStats();
+  readonly live: LiveStats;
 
   private constructor(
     /** The metrics, when enabled. */
     readonly metrics: ServerMetrics | undefined,
     private readonly accessLog: AccessLog,
+    knownModel?: (name: string) => boolean,
   ) {
+    this.live = new LiveStats(Date.now, Math.random, knownModel);
     const m = metrics;
     const access = accessLog;
     const live = this.live;
@@ -57,7 +61,7 @@ export class Observability {
   /** Build metrics (when enabled) and the access log. */
   static create(options: ObservabilityOptions): Observability {
     const metrics = options.metrics ? new ServerMetrics(options.metrics === true ? {} : options.metrics) : undefined;
-    return new Observability(metrics, new AccessLog(options.log, options.accessLog));
+    return new Observability(metrics, new AccessLog(options.log, options.accessLog), options.knownModel);
   }
 
   /** The Prometheus exporter, when metrics are enabled. */

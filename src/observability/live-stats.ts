@@ -110,12 +110,20 @@ function percentile(sorted: readonly number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
 }
 
-/** The live statistics. `clock` returns ms since the epoch and `random` [0, 1) (tests pass their own). */
+/**
+ * The live statistics. `clock` returns ms since the epoch and `random` [0, 1) (tests pass their own). `knownModel`
+ * says whether a requested name is a model the server knows: only those get a per-model series, so requests for
+ * made-up names (counted in the overall series) cannot grow the map or the dashboard's answer without bound.
+ */
 export class LiveStats {
   private readonly overall = new Series();
   private readonly perModel = new Map<string, Series>();
 
-  constructor(private readonly clock: () => number = Date.now, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly clock: () => number = Date.now,
+    private readonly random: () => number = Math.random,
+    private readonly knownModel: (name: string) => boolean = () => true,
+  ) {}
 
   /** Record one finished inference request (metadata requests are ignored). Cheap; never throws. */
   record(o: LiveOutcome): void {
@@ -124,6 +132,7 @@ export class LiveStats {
     this.overall.add(second, o, this.random);
     if (o.model === undefined) return;
     let s = this.perModel.get(o.model);
+    if (s === undefined && !this.knownModel(o.model)) return;
     if (s === undefined) {
       s = new Series();
       this.perModel.set(o.model, s);

@@ -61,6 +61,16 @@ describe('dashboard', () => {
     assert.equal(await total(), before + 2);
   });
 
+  it('requests for unknown model names count overall but get no per-model series (the stats stay bounded)', async () => {
+    for (const name of ['no-such-model', '..%2F..%2Fetc%2Fpasswd']) {
+      assert.equal((await postJson(`${server.restUrl}/v1/models/${name}:predict`, { instances: [1] })).status, 404);
+    }
+    assert.equal((await postJson(`${server.restUrl}/v1/models/half:predict`, { instances: [1] })).status, 200);
+    const stats = (await getJson(`${server.restUrl}/dashboard/api/stats?seconds=120`)).body as { overall: { errors: number }[]; models: Record<string, unknown> };
+    assert.ok(stats.overall.reduce((n, s) => n + s.errors, 0) >= 2, 'the failed requests are counted overall');
+    assert.deepEqual(Object.keys(stats.models).filter((m) => m !== 'broken').sort(), ['half']);
+  });
+
   it('unknown dashboard files are 404 JSON', async () => {
     const { status, body } = await getJson(`${server.restUrl}/dashboard/..%2Fpackage.json`);
     assert.equal(status, 404);

@@ -49,6 +49,15 @@ describe('LiveStats', () => {
     assert.equal(stats.snapshot(WINDOW_SECONDS).overall.reduce((n, s) => n + s.requests, 0), 1, 'old buckets dropped');
   });
 
+  it('keeps per-model series only for known models; others count overall', () => {
+    const stats = new LiveStats(() => 0, Math.random, (name) => name === 'a');
+    for (let i = 0; i < 1000; i++) stats.record(outcome(1, { model: `made-up-${i}` }));
+    stats.record(outcome(1, { model: 'a' }));
+    const snap = stats.snapshot(1);
+    assert.deepEqual(Object.keys(snap.models), ['a']);
+    assert.equal(snap.overall[0]?.requests, 1001);
+  });
+
   it('bounds the latency samples per second', () => {
     let r = 0;
     const stats = new LiveStats(() => 0, () => ((r = (r * 9301 + 49297) % 233280) / 233280));

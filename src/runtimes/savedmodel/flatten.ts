@@ -7,7 +7,8 @@
  * one weight table shared by all signatures. Signatures that mutate state are marked unavailable (UNIMPLEMENTED).
  * Hash tables are initialized at load (tables.ts) and bound as constants: LookupTableFind(V2) becomes the custom
  * op InferdLookupTableFind over the table's keys and values, LookupTableSize(V2) a Const, LookupTableExportV2 an
- * IdentityN of the two constants. Convolution/MatMul + BiasAdd (+ Relu/Relu6) chains are fused (fuse.ts).
+ * IdentityN of the two constants. Inference batch norms after convolutions are folded into them
+ * (fold-batch-norm.ts), then convolution/MatMul + BiasAdd (+ Relu/Relu6) chains are fused (fuse.ts).
  */
 import { InferdError } from '../../core/errors.ts';
 import type { Tensor } from '../../core/tensor.ts';
@@ -16,6 +17,7 @@ import { canonicalTensor, OutputLayouts, parseTensorName } from './graph-util.ts
 import { bodyInGraphForm, inlineCalls } from './inline.ts';
 import { applyAttrDefaults } from './op-defaults.ts';
 import { fuseBiasActivations } from './fuse.ts';
+import { foldBatchNorms } from './fold-batch-norm.ts';
 import type { AttrObj, FunctionObj, MetaGraphObj, NodeObj } from './proto.ts';
 import { tensorInfoName } from './reader.ts';
 import { tensorFromProto } from './tensor-proto.ts';
@@ -303,7 +305,9 @@ export function flattenMetaGraph(metaGraph: MetaGraphObj, bundle: TensorBundle |
         for (const n of rewritten) for (const i of n.input) stack.push(parseTensorName(i).node);
       }
       const dynamic = out.some((n) => CONTROL_FLOW.has(n.op));
-      signatures[key] = { feeds, fetches, fetchTypes, nodes: fuseBiasActivations(out, Object.values(fetches)), functions: [...ctx.converted.values()], dynamic };
+      const fetched = Object.values(fetches);
+      const optimized = fuseBiasActivations(foldBatchNorms(out, fetched, ctxBase.weights), fetched);
+      signatures[key] = { feeds, fetches, fetchTypes, nodes: optimized, functions: [...ctx.converted.values()], dynamic };
       for (const [op, node] of ops) if (!ctxBase.ops.has(op)) ctxBase.ops.set(op, node);
     } catch (err) {
       if (!(err instanceof Unavailable) && !(err instanceof InferdError)) throw err;

@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { fuseBiasActivations } from '../../../src/runtimes/savedmodel/fuse.ts';
+import { foldBatchNorms } from '../../../src/runtimes/savedmodel/fold-batch-norm.ts';
+import type { Tensor } from '../../../src/core/tensor.ts';
 import type { AttrObj, NodeObj } from '../../../src/runtimes/savedmodel/proto.ts';
 
 const F: AttrObj = { type: 'DT_FLOAT' };
@@ -41,5 +43,41 @@ describe('fuseBiasActivations', () => {
     // The BiasAdd's output fetched: the conv still fuses, the activation after it does not join.
     const partial = fuseBiasActivations([...nodes.slice(0, 5), n('act', 'Relu', ['bias'])], ['bias:0', 'act:0']);
     assert.deepEqual(ops(partial).slice(3), ['bias:_FusedConv2D', 'act:Relu']);
+  });
+});
+
+describe('foldBatchNorms', () => {
+  const f32 = (shape: number[], v: number[]): Tensor => ({ dtype: 'float32', shape, data: Float32Array.from(v) });
+  const graph = (bnUse: string): { nodes: NodeObj[]; weights: Record<string, Tensor> } => ({
+    nodes: [
+      n('x', 'Placeholder', []), n('w', 'Const', []), n('w/read', 'Identity', ['w']),
+      n('gamma', 'Const', []), n('beta', 'Const', []), n('mean', 'Const', []), n('var', 'Const', []),
+      n('conv', 'Conv2D', ['x', 'w/read'], { data_format: NHWC }),
+      n('bn', 'FusedBatchNormV3', ['conv', 'gamma', 'beta', 'mean', 'var'], { data_format: NHWC, is_training: { b: false }, epsilon: { f: 0.001 } }),
+      n('relu', 'Relu', [bnUse]),
+    ],
+    weights: { w: f32([1, 1, 1, 2], [2, 3]), gamma: f32([2], [1, 2]), beta: f32([2], [0.5, -1]), mean: f32([2], [1, 0]), var: f32([2], [3, 0.25]) },
+  });
+
+  it('folds a Keras Conv (no bias) → BatchNormalization → ReLU into filter·s and a bias, then fuses to one kernel', () => {
+    const { nodes, weights } = graph('bn');
+    const folded = foldBatchNorms(nodes, ['relu:0'], weights);
+    const s = [1 / Math.sqrt(3.001), 2 / Math.sqrt(0.251)];
+    const w = weights['conv/inferd_folded_filter'];
+    const b = weights['bn/inferd_folded_bias'];
+    assert.deepEqual(w?.shape, [1, 1, 1, 2]);
+    [2 * (s[0] as number), 3 * (s[1] as number)].forEach((e, i) => assert.ok(Math.abs(((w?.data as Float32Array)[i] as number) - e) < 1e-6));
+    [-1 * (s[0] as number) + 0.5, -1].forEach((e, i) => assert.ok(Math.abs(((b?.data as Float32Array)[i] as number) - e) < 1e-6));
+    assert.equal(weights['w']?.data[0], 2, 'the original filter is untouched');
+    const fused = fuseBiasActivations(folded, ['relu:0']);
+    assert.deepEqual(fused.filter((x) => !['Const', 'Identity', 'Placeholder'].includes(x.op)).map((x) => `${x.name}:${x.op}`), ['relu:_FusedConv2D']);
+  });
+
+  it('leaves the batch norm alone when its statistics outputs are used or it is in training mode', () => {
+    const { nodes, weights } = graph('bn:1');
+    assert.deepEqual(ops(foldBatchNorms(nodes, ['relu:0'], weights)), ops(nodes));
+    const training = graph('bn');
+    training.nodes[8] = { ...(training.nodes[8] as NodeObj), attr: { ...(training.nodes[8] as NodeObj).attr, is_training: { b: true } } };
+    assert.deepEqual(ops(foldBatchNorms(training.nodes, ['relu:0'], training.weights)), ops(training.nodes));
   });
 });

@@ -3,35 +3,25 @@
  * default values and with non-default ones. Every rendered object validates against the Kubernetes OpenAPI schemas
  * (kubernetes-models), the defaults render the same objects as deploy/kubernetes (labels aside: the chart adds
  * Helm's), the values reach the objects they name, and a real `inferd serve` started as the non-default pod would be
- * accepts its args and serves. helm comes from $HELM, .tools/helm/helm (scripts/get-helm.sh) or PATH; without it
+ * accepts its args and serves. helm comes from $HELM, .tools/helm/helm (scripts/get-k8s-tools.sh) or PATH; without it
  * the test skips with a message.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  assertInferdDeployment, assertServesLikeThePod, flagValue, inferdContainer, type K8sObject, loadManifests, only, parseManifests,
+  assertInferdDeployment, assertServesLikeThePod, byKind, findTool, flagValue, inferdContainer, type K8sObject, loadManifests, only, parseManifests,
   startLikeThePod, validateObject,
 } from '../support/kubernetes.ts';
 import { REPO_ROOT, type RunningServer } from '../support/serve.ts';
 
 const CHART = path.join(REPO_ROOT, 'deploy', 'helm', 'inferd');
 
-/** The helm binary to use, or undefined. */
-function findHelm(): string | undefined {
-  const candidates = [process.env.HELM, path.join(REPO_ROOT, '.tools', 'helm', 'helm'), 'helm'].filter((c): c is string => !!c);
-  for (const candidate of candidates) {
-    if (candidate.includes('/') && !existsSync(candidate)) continue;
-    if (spawnSync(candidate, ['version', '--short'], { encoding: 'utf8' }).status === 0) return candidate;
-  }
-  return undefined;
-}
-const HELM = findHelm();
-const SKIP = HELM ? false : 'no helm binary: run scripts/get-helm.sh (or set HELM=/path/to/helm) to render the chart';
+const HELM = findTool('helm', 'HELM');
+const SKIP = HELM ? false : 'no helm binary: run scripts/get-k8s-tools.sh (or set HELM=/path/to/helm) to render the chart';
 
 function helm(args: readonly string[]): string {
   return execFileSync(HELM!, [...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,8 +37,6 @@ function withoutLabels(obj: K8sObject): unknown {
   if (template?.metadata) delete template.metadata.labels;
   return copy;
 }
-
-const byKind = (objects: readonly K8sObject[]) => [...objects].sort((a, b) => a.kind.localeCompare(b.kind));
 
 describe('deploy/helm/inferd', { skip: SKIP }, () => {
   it('passes helm lint', () => {

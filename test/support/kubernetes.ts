@@ -1,14 +1,35 @@
 /** Kubernetes manifests in tests: read YAML objects and validate them with kubernetes-models (no hand-written schema). */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { halfPlusTwo } from './models.ts';
-import { getJson, postJson, startServer, type RunningServer } from './serve.ts';
+import { getJson, postJson, REPO_ROOT, startServer, type RunningServer } from './serve.ts';
 
 /** A Kubernetes object as parsed (loosely typed: the schema validation is the check). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
+
+/**
+ * A Kubernetes command-line tool (helm, kubectl) to run in tests: $ENV_VAR, then .tools/<name>/<name>
+ * (scripts/get-k8s-tools.sh), then PATH; undefined when none answers `version`.
+ */
+export function findTool(name: 'helm' | 'kubectl', envVar: string): string | undefined {
+  const candidates = [process.env[envVar], path.join(REPO_ROOT, '.tools', name, name), name].filter((c): c is string => !!c);
+  const versionArgs = name === 'kubectl' ? ['version', '--client'] : ['version', '--short'];
+  for (const candidate of candidates) {
+    if (candidate.includes('/') && !existsSync(candidate)) continue;
+    if (spawnSync(candidate, versionArgs, { encoding: 'utf8' }).status === 0) return candidate;
+  }
+  return undefined;
+}
+
+/** Objects ordered by kind then name, to compare two renderings of the same set. */
+export function byKind(objects: readonly K8sObject[]): K8sObject[] {
+  return [...objects].sort((a, b) => a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name));
+}
 
 /** Every object in the YAML files of a folder (kustomization.yaml excluded: it is kustomize's, not the API's). */
 export async function loadManifests(dir: string): Promise<K8sObject[]> {

@@ -39,7 +39,7 @@ describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_pa
       '--model_name=m', `--model_base_path=${path.join(dir, 'm')}`, `--monitoring_config_file=${path.join(dir, 'monitoring.config')}`,
       '--xla_gpu_compilation_enabled=true', '--platform_config_file=/nonexistent/platform.config', '--tensorflow_session_config_file=/x',
       '--mixed_precision=bfloat16', '--tflite_num_threads=4', '--use_alts_credentials=false', '--enable_model_warmup=true',
-      '--num_request_iterations_for_warmup=2',
+      '--num_request_iterations_for_warmup=2', '--enable_batching',
     ], { noSubcommand: true });
   });
   after(async () => {
@@ -62,6 +62,9 @@ describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_pa
     const metrics = await (await fetch(`${server.restUrl}/monitoring/prometheus/metrics`)).text();
     const modelPath = JSON.stringify(path.join(dir, 'm', '1'));
     assert.ok(metrics.includes(`:tensorflow:serving:model_warmup_latency_count{model_path=${modelPath},status="OK"} 1`), metrics);
+    // Warmup runs through the batcher, as TF Serving warms its batching session: 2 iterations of the record, at least.
+    const batched = /^:tensorflow:serving:batching_session:input_batch_size_count\{model_name="m"\} (\d+)$/m.exec(metrics);
+    assert.ok(Number(batched?.[1]) >= 2, `batched warmup runs: ${batched?.[0]}`);
   });
 
   it('still rejects a flag tensorflow_model_server does not have', async () => {

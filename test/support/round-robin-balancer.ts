@@ -3,8 +3,10 @@
  * for inferd's pods, reduced to what matters for a rollout.
  * - Endpoints: backends are added when their process starts and removed when it has exited (pod created, deleted).
  * - Readiness: like the endpoint controller fed by readiness probes, a loop polls each backend's
- *   `GET /v2/health/ready`; only a backend whose last poll answered 200 receives new connections. A probe that fails
- *   or takes longer than `probeTimeoutMs` counts as not ready.
+ *   `GET /v2/health/ready`; only a ready backend receives new connections. An answer other than 200 or a refused
+ *   connection makes it not ready at once; a probe that times out (after `probeTimeoutMs`) or fails otherwise counts
+ *   only after `failureThreshold` in a row (Kubernetes' failureThreshold), so a busy test machine stalling this
+ *   process does not take every backend out at once.
  * - Routing: each new client connection goes to the next ready backend in turn and stays there (as kube-proxy routes
  *   connections, not requests). No retries: a connection that cannot reach its backend is closed, and the client
  *   sees the failure, as it would through kube-proxy. With no ready backend the connection is closed at once.
@@ -15,18 +17,21 @@ import net from 'node:net';
 export interface BackendState {
   readonly name: string;
   readonly port: number;
-  /** The last readiness poll answered 200. */
+  /** Routed to: the last poll answered 200, or only timed out fewer than failureThreshold times since. */
   ready: boolean;
+  /** Probes in a row that timed out or failed without an answer. */
+  unanswered: number;
   /** Client connections routed to it so far. */
   connections: number;
   /** Client connections to it still open. */
   open: number;
 }
 
-/** Options; the defaults poll every 100 ms with a 1 s probe timeout. */
+/** Options; the defaults poll every 100 ms with a 1 s probe timeout and a failure threshold of 3. */
 export interface BalancerOptions {
   readonly pollIntervalMs?: number;
   readonly probeTimeoutMs?: number;
+  readonly failureThreshold?: number;
 }
 
 /** A round-robin TCP balancer over readiness-polled backends on 127.0.0.1. */
@@ -36,6 +41,7 @@ export class RoundRobinBalancer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pollIntervalMs: number;
   private readonly probeTimeoutMs: number;
+  private readonly failureThreshold: number;
   private next = 0;
   private polling: Promise<void> | undefined;
   private closed = false;
@@ -45,6 +51,7 @@ export class RoundRobinBalancer {
   constructor(options: BalancerOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1000;
+    this.failureThreshold = options.failureThreshold ?? 3;
   }
 
   /** Listen on a free loopback port and start polling; resolves to the port. */
@@ -60,7 +67,7 @@ export class RoundRobinBalancer {
 
   /** Add an endpoint (not ready until a poll says so). */
   add(name: string, port: number): BackendState {
-    const state: BackendState = { name, port, ready: false, connections: 0, open: 0 };
+    const state: BackendState = { name, port, ready: false, unanswered: 0, connections: 0, open: 0 };
     this.backends.push(state);
     return state;
   }
@@ -136,24 +143,35 @@ export class RoundRobinBalancer {
   private async pollLoop(): Promise<void> {
     while (!this.closed) {
       await Promise.all(this.backends.map(async (b) => {
-        b.ready = await probe(b.port, this.probeTimeoutMs);
+        const result = await probe(b.port, this.probeTimeoutMs);
+        if (result === 'unanswered') {
+          b.unanswered++;
+          if (b.unanswered >= this.failureThreshold) b.ready = false;
+        } else {
+          b.unanswered = 0;
+          b.ready = result === 'ready';
+        }
       }));
       await sleep(this.pollIntervalMs);
     }
   }
 }
 
-/** One readiness probe: `GET /v2/health/ready` answered 200 within the timeout (a fresh connection each time). */
-async function probe(port: number, timeoutMs: number): Promise<boolean> {
+/**
+ * One readiness probe on a fresh connection: 'ready' (200), 'not-ready' (another status, or the port refused the
+ * connection), or 'unanswered' (timed out or failed otherwise).
+ */
+async function probe(port: number, timeoutMs: number): Promise<'ready' | 'not-ready' | 'unanswered'> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`, {
       headers: { connection: 'close' },
       signal: AbortSignal.timeout(timeoutMs),
     });
     await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
+    return res.status === 200 ? 'ready' : 'not-ready';
+  } catch (err) {
+    const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+    return code === 'ECONNREFUSED' ? 'not-ready' : 'unanswered';
   }
 }
 

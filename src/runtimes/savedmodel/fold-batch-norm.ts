@@ -19,8 +19,7 @@ const text = (s: Uint8Array | undefined): string => (s ? new TextDecoder().decod
 
 /** The constant float32 weight behind `ref` (following Identity nodes), or undefined. */
 function constantOf(ref: string, byName: ReadonlyMap<string, NodeObj>, weights: Readonly<Record<string, Tensor>>): Float32Array | undefined {
-  let node = byName.get(parseTensorName(ref).node);
-  for (let hops = 0; node && node.op === 'Identity' && hops < 8; hops++) node = byName.get(parseTensorName(node.input[0] ?? '').node);
+  const node = byName.get(identityRoot(parseTensorName(ref).node, byName));
   if (!node || node.op !== 'Const') return undefined;
   const t = weights[node.name];
   return t?.dtype === 'float32' ? (t.data as Float32Array) : undefined;

@@ -9,7 +9,7 @@
  * TensorFlow's op registrations (tensorflow/core/ops/*.cc: nn_ops, math_ops, array_ops, image_ops, list_ops,
  * functional_ops, string_ops, parsing_ops, boosted_trees_ops, logging_ops). Checked line by line against the latest
  * OpDef in tensorflow/tensorflow's tensorflow/core/ops/compat/ops_history_v2/<Op>.pbtxt (2026-12-04; the commit of
- * each file is listed in docs/runtimes.md) for 45 ops (listed there) and BoostedTreesBucketize; the other entries are not yet checked.
+ * each file is listed in docs/runtimes.md) for 56 ops (listed there) and BoostedTreesBucketize; the other entries are not yet checked.
  */
 import type { AttrObj, FunctionObj, NodeObj, OpDefObj } from './proto.ts';
 

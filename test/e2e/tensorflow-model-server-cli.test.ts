@@ -67,6 +67,24 @@ describe('inferd --port=… --rest_api_port=… --model_name=… --model_base_pa
     assert.ok(Number(batched?.[1]) >= 2, `batched warmup runs: ${batched?.[0]}`);
   });
 
+  it('a damaged warmup file stops start-up naming it; --enable_model_warmup=false does not read it', async () => {
+    const base = path.join(dir, 'damaged');
+    await halfPlusTwo(path.join(base, '1'));
+    const file = writeWarmupFile(path.join(base, '1'), Buffer.from('not a TFRecord file'));
+    const failed = await runInferd(['--port=0', '--rest_api_port=0', '--model_name=d', `--model_base_path=${base}`, '--max_num_load_retries=0']);
+    assert.equal(failed.code, 1);
+    assert.ok(failed.stderr.includes(`Failed to start server. Error: UNKNOWN: 1 servable(s) did not become available`), failed.stderr);
+    assert.ok(failed.stderr.includes(`DATA_LOSS: Warmup file ${file}: record 0: `), failed.stderr);
+    const off = await startServer(['--model_name=d', `--model_base_path=${base}`, '--enable_model_warmup=false']);
+    try {
+      const res = await postJson(`${off.restUrl}/v1/models/d:predict`, { instances: [2] });
+      assert.deepEqual(res.body, { predictions: [3] });
+      assert.doesNotMatch(off.stderr(), /warmup data/);
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('still rejects a flag tensorflow_model_server does not have', async () => {
     const res = await runInferd(['--port=0', '--no_such_flag=1']);
     assert.notEqual(res.code, 0);

@@ -20,9 +20,20 @@ export function errorOfHttp(status: number, text: string): InferdError {
   return new InferdError(CODE_OF_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'UNKNOWN'), message || `HTTP ${status}`);
 }
 
+/**
+ * The UNAVAILABLE InferdError for a request that got no HTTP answer (refused, reset, TLS or DNS failure), naming
+ * `what` and the underlying reason (fetch's own message is only "fetch failed"); `cause` keeps the original error.
+ */
+export function connectionError(what: string, err: unknown): InferdError {
+  const cause = (err as { cause?: unknown }).cause ?? err;
+  const reason = cause instanceof Error ? `${(cause as { code?: string }).code ? `${(cause as { code?: string }).code}: ` : ''}${cause.message}` : String(cause);
+  return new InferdError('UNAVAILABLE', `${what}: no answer from the server (${reason})`, { cause: err });
+}
+
 /** True when retrying may succeed: the server said UNAVAILABLE, or the connection failed before an answer. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof InferdError) return err.code === 'UNAVAILABLE';
+  if (err instanceof InferdError && err.cause === undefined) return err.code === 'UNAVAILABLE';
+  if (err instanceof InferdError) return isRetryable(err.cause);
   const code = (err as { cause?: { code?: string }; code?: string }).cause?.code ?? (err as { code?: string }).code;
   return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }

@@ -9,7 +9,7 @@ import { dtypeOfTfName } from '../core/dtype.ts';
 import { InferdError } from '../core/errors.ts';
 import { DEFAULT_SIGNATURE, type ModelMetadata, type Signature, type TensorSpec } from '../core/signature.ts';
 import type { Tensor } from '../core/tensor.ts';
-import { errorOfHttp, withRetries } from './errors.ts';
+import { connectionError, errorOfHttp, withRetries } from './errors.ts';
 import { exampleJson, parseServingJson, tensorJson, tensorOfJson } from './json-tensors.ts';
 // The Open Inference Protocol's datatype names (the wire table, read-only use).
 import { dtypeOfOip, oipDatatype } from '../api/oip/datatype.ts';
@@ -164,7 +164,7 @@ export class RestClient {
       } catch (err) {
         if ((err as Error).name === 'TimeoutError') throw InferdError.deadlineExceeded(`${method} ${path}: no answer within ${timeoutMs} ms`);
         if ((err as Error).name === 'AbortError') throw new InferdError('CANCELLED', `${method} ${path}: cancelled`);
-        throw err;
+        throw connectionError(`${method} ${this.#base}${path}`, err);
       }
       const text = await res.text();
       if (!res.ok) throw errorOfHttp(res.status, text);

@@ -12,7 +12,10 @@ import { serveCommand } from './serve.ts';
 import { normalizeArgv, versionText } from './version.ts';
 
 const program = new Command('inferd')
-  .description('A model server for Node.js: TensorFlow Serving\'s REST and gRPC APIs for SavedModel and ONNX models')
+  .description('A model server for Node.js: TensorFlow Serving\'s REST and gRPC APIs and the Open Inference Protocol, for SavedModel, ONNX and TensorFlow.js models')
+  .addHelpText('after', '\nAs a drop-in for tensorflow_model_server, flags without a command mean `serve`\n' +
+    '(inferd --port=8500 --rest_api_port=8501 --model_name=m --model_base_path=/models/m), and --version prints\n' +
+    'the server\'s version lines.')
   .enablePositionalOptions() // `inferd bench --version N` is the model version, not inferd's
   .showHelpAfterError(false)
   .exitOverride();

@@ -112,7 +112,7 @@ export function ignoredFlagWarnings(flags: Readonly<Record<string, unknown>>): s
 /** Register `serve` on the program. */
 export function serveCommand(): Command {
   const cmd = new Command('serve')
-    .description('Serve models over TensorFlow Serving\'s REST API (and gRPC when enabled)')
+    .description('Serve models over TensorFlow Serving\'s REST and gRPC APIs and the Open Inference Protocol (gRPC on --port, 8500 by default; --port=0 turns it off)')
     .option('--port <port>', 'gRPC port (TensorFlow Serving API); 0 = no gRPC', portFlag, 8500)
     .option('--rest_api_port <port>', 'REST port; 0 = no REST', portFlag, 0)
     .option('--host <address>', 'interface to bind both ports to (inferd extension)', '0.0.0.0')

@@ -124,9 +124,12 @@ export class TfjsLoadedModel implements LoadedModel {
       return result;
     } catch (err) {
       if (err instanceof InferdError) throw err;
-      // tfjs reports shape and dtype mismatches as plain Errors; they are the caller's inputs.
+      // tfjs reports its kernels' checks (shapes, dtypes, Gather indices out of range) as plain Errors: the
+      // caller's inputs, as in the SavedModel runtime (faults.ts). JavaScript faults (TypeError, RangeError, ...,
+      // a WebAssembly trap) are bugs: INTERNAL.
       const message = err instanceof Error ? err.message : String(err);
-      if (/shape|rank|dimension|dtype|expected/i.test(message)) throw InferdError.invalidArgument(`TF.js model rejected the inputs: ${message}`);
+      const fault = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || (err instanceof Error && err.name === 'RuntimeError');
+      if (!fault && err instanceof Error) throw InferdError.invalidArgument(`TF.js model rejected the inputs: ${message}`);
       throw toInferdError(new Error(`TF.js model '${this.#id.modelName}' version ${this.#id.version} failed: ${message}`));
     } finally {
       for (const t of Object.values(feeds)) t.dispose();

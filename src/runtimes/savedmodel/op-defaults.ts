@@ -7,9 +7,12 @@
  *
  * REGISTRY_DEFAULTS is inferd's table of the default-valued attributes of the ops it runs, written from
  * TensorFlow's op registrations (tensorflow/core/ops/*.cc: nn_ops, math_ops, array_ops, image_ops, list_ops,
- * functional_ops, string_ops, parsing_ops, boosted_trees_ops, logging_ops). Checked line by line against the latest
- * OpDef in tensorflow/tensorflow's tensorflow/core/ops/compat/ops_history_v2/<Op>.pbtxt (2026-12-04; the commit of
- * each file is listed in docs/runtimes.md) for 56 ops (listed there) and BoostedTreesBucketize; the other entries are not yet checked.
+ * functional_ops, string_ops, parsing_ops, boosted_trees_ops, logging_ops). Every public op's entry is checked line by
+ * line against the newest stored OpDef in tensorflow/tensorflow's tensorflow/core/ops/compat/ops_history_v2/<Op>.pbtxt,
+ * and attributes newer than that file against TensorFlow's tf.raw_ops reference (2026-12-04; op, file and commit are
+ * listed in docs/runtimes.md "Attribute defaults: how the table was checked"). `_FusedConv2D`, `_FusedMatMul` and
+ * `FusedDepthwiseConv2dNative` are grappler-internal (never in a saved graph; fuse.ts writes them with every attribute).
+ * An attribute without a registry default (e.g. `num_args`) is never invented here: TensorFlow rejects such a node.
  */
 import type { AttrObj, FunctionObj, NodeObj, OpDefObj } from './proto.ts';
 
@@ -30,15 +33,16 @@ const keepDims = { keep_dims: bool(false), Tidx: type('DT_INT32') };
 const resize = { align_corners: bool(false), half_pixel_centers: bool(false) };
 const seeds = { seed: int(0), seed2: int(0) };
 const loop = { output_shapes: emptyList(), parallel_iterations: int(10) };
+const sparseSegment = { Tidx: type('DT_INT32'), Tsegmentids: type('DT_INT32'), sparse_gradient: bool(false) };
 
 /** Default-valued attributes of the ops inferd runs, by op (TensorFlow's registry defaults). */
 export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, AttrObj>>>> = {
   // convolution, pooling, normalization
   Conv2D: conv2d,
   Conv2DBackpropInput: conv2d,
-  _FusedConv2D: { num_args: int(0), ...conv2d, ...fused },
+  _FusedConv2D: { ...conv2d, ...fused },
   DepthwiseConv2dNative: { explicit_paddings: emptyList(), ...NHWC, dilations: ints(1, 1, 1, 1) },
-  FusedDepthwiseConv2dNative: { num_args: int(0), ...NHWC, dilations: ints(1, 1, 1, 1), fused_ops: emptyList(), epsilon: float(0.0001), leakyrelu_alpha: float(0.2) },
+  FusedDepthwiseConv2dNative: { ...NHWC, dilations: ints(1, 1, 1, 1), fused_ops: emptyList(), epsilon: float(0.0001), leakyrelu_alpha: float(0.2) },
   Conv3D: conv3d,
   BiasAdd: NHWC,
   MaxPool: { T: type('DT_FLOAT'), explicit_paddings: emptyList(), ...NHWC },
@@ -49,15 +53,15 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   FusedBatchNorm: batchNorm,
   FusedBatchNormV2: batchNorm,
   FusedBatchNormV3: batchNorm,
-  LRN: { depth_radius: int(5), bias: float(1), alpha: float(1), beta: float(0.5) },
+  LRN: { depth_radius: int(5), bias: float(1), alpha: float(1), beta: float(0.5), T: type('DT_FLOAT') },
   LeakyRelu: { alpha: float(0.2), T: type('DT_FLOAT') },
   DepthToSpace: NHWC,
   SpaceToDepth: NHWC,
   // matrices
-  MatMul: { transpose_a: bool(false), transpose_b: bool(false) },
+  MatMul: { transpose_a: bool(false), transpose_b: bool(false), grad_a: bool(false), grad_b: bool(false) },
   _FusedMatMul: { transpose_a: bool(false), transpose_b: bool(false), ...fused },
   BatchMatMul: { adj_x: bool(false), adj_y: bool(false) },
-  BatchMatMulV2: { adj_x: bool(false), adj_y: bool(false) },
+  BatchMatMulV2: { adj_x: bool(false), adj_y: bool(false), grad_x: bool(false), grad_y: bool(false) },
   BatchMatMulV3: { adj_x: bool(false), adj_y: bool(false), grad_x: bool(false), grad_y: bool(false) },
   // reductions and scans
   Sum: keepDims, Mean: keepDims, Max: keepDims, Min: keepDims, Prod: keepDims, All: keepDims, Any: keepDims,
@@ -69,7 +73,7 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   DenseBincount: { binary_output: bool(false) },
   TopKV2: { sorted: bool(true), Tk: type('DT_INT32'), index_type: type('DT_INT32') },
   Unique: { out_idx: type('DT_INT32') },
-  UniqueV2: { out_idx: type('DT_INT32') },
+  UniqueV2: { Taxis: type('DT_INT64'), out_idx: type('DT_INT32') },
   LowerBound: { out_type: type('DT_INT32') },
   UpperBound: { out_type: type('DT_INT32') },
   // array ops
@@ -131,10 +135,10 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   StringUpper: { encoding: str('') },
   Equal: { incompatible_shape_error: bool(true) },
   NotEqual: { incompatible_shape_error: bool(true) },
-  SparseSegmentSum: { Tidx: type('DT_INT32'), Tsegmentids: type('DT_INT32') },
-  SparseSegmentMean: { Tidx: type('DT_INT32'), Tsegmentids: type('DT_INT32') },
-  SparseSegmentSqrtN: { Tidx: type('DT_INT32'), Tsegmentids: type('DT_INT32') },
-  SparseSegmentSqrtNWithNumSegments: { Tidx: type('DT_INT32'), Tnumsegments: type('DT_INT32'), Tsegmentids: type('DT_INT32') },
+  SparseSegmentSum: sparseSegment,
+  SparseSegmentMean: sparseSegment,
+  SparseSegmentSqrtN: sparseSegment,
+  SparseSegmentSqrtNWithNumSegments: { ...sparseSegment, Tnumsegments: type('DT_INT32') },
   HashTableV2: { container: str(''), shared_name: str(''), use_node_name_sharing: bool(false) },
   Assert: { summarize: int(3) },
   Print: { message: str(''), first_n: int(-1), summarize: int(3) },

@@ -39,6 +39,26 @@ describe('applyAttrDefaults', () => {
     assert.equal(REGISTRY_DEFAULTS['SparseCross'], undefined, 'SparseCross has no defaulted attributes');
   });
 
+  it('matches the second check (ops_history_v2 and tf.raw_ops, docs/runtimes.md): attributes added or removed', () => {
+    const t = (op: string, a: string) => REGISTRY_DEFAULTS[op]?.[a];
+    assert.deepEqual(t('LRN', 'T'), { type: 'DT_FLOAT' });
+    assert.deepEqual(t('LRN', 'depth_radius'), { i: '5' });
+    assert.deepEqual(t('UniqueV2', 'Taxis'), { type: 'DT_INT64' });
+    assert.deepEqual(t('UniqueV2', 'out_idx'), { type: 'DT_INT32' });
+    assert.deepEqual(t('BatchMatMulV2', 'grad_x'), { b: false });
+    assert.deepEqual(t('BatchMatMulV2', 'grad_y'), { b: false });
+    assert.deepEqual(t('MatMul', 'grad_a'), { b: false });
+    assert.deepEqual(t('MatMul', 'grad_b'), { b: false });
+    for (const op of ['SparseSegmentSum', 'SparseSegmentMean', 'SparseSegmentSqrtN', 'SparseSegmentSqrtNWithNumSegments']) {
+      assert.deepEqual(t(op, 'sparse_gradient'), { b: false }, op);
+      assert.deepEqual(t(op, 'Tsegmentids'), { type: 'DT_INT32' }, op);
+    }
+    assert.deepEqual(t('SparseSegmentSqrtNWithNumSegments', 'Tnumsegments'), { type: 'DT_INT32' });
+    assert.equal(t('_FusedConv2D', 'num_args'), undefined, 'num_args has no registry default');
+    assert.equal(t('FusedDepthwiseConv2dNative', 'num_args'), undefined, 'num_args has no registry default');
+    assert.equal(t('MaxPool3D', 'T'), undefined, "MaxPool3D's T has no default (MaxPool's T does)");
+  });
+
   it('leaves unknown ops and complete nodes untouched', () => {
     const n = node('SomethingElse');
     assert.equal(applyAttrDefaults([n], [], []).nodes[0], n);

@@ -43,6 +43,10 @@ describe('deploy/kserve', () => {
     await validateObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'inferd' }, spec: { containers: runtime.spec.containers, volumes: runtime.spec.volumes } });
   });
 
+  it('turns the per-client connection cap off: the sidecar proxy is the only client address', () => {
+    assert.ok(container.args.includes('--max_connections_per_client=0'), container.args.join(' '));
+  });
+
   it('mounts the monitoring ConfigMap it ships (valid as Kubernetes sees it)', async () => {
     const configMap = parse(await readFile(path.join(KSERVE, 'monitoring-configmap.yaml'), 'utf8')) as K8sObject;
     await validateObject(configMap);

@@ -60,9 +60,13 @@ const signatureOf = (alias: string, dtype: DType): Signature => ({
   inputs: { [alias]: { name: `${alias}:0`, dtype } }, outputs: {}, methodName: 'tensorflow/serving/predict',
 });
 
-/** CPU µs per call of `fn` (after a warm-up), from process.cpuUsage. */
+/**
+ * CPU µs per call of `fn`, from process.cpuUsage, after a warm-up of at least 5 calls and half of `minMs` (so V8 has
+ * optimised the decoder: with 5 warm-up calls alone the MLP decode measured 3–5× its warm cost).
+ */
 function cpuPerCall(fn: () => unknown, minMs: number): number {
-  for (let i = 0; i < 5; i++) fn();
+  const warm = performance.now();
+  for (let i = 0; i < 5 || performance.now() - warm < minMs / 2; i++) fn();
   const start = process.cpuUsage();
   const wall = performance.now();
   let n = 0;
@@ -74,14 +78,16 @@ function cpuPerCall(fn: () => unknown, minMs: number): number {
   return (used.user + used.system) / n;
 }
 
-interface DecodeRow {
+/** One row of the decode table. */
+export interface DecodeRow {
   readonly body: string;
   readonly bytes: number;
   readonly inferdUs: number;
   readonly jsonParseUs: number;
 }
 
-function decodeCosts(minMs: number): DecodeRow[] {
+/** Decode cost of each body: inferd's decoder vs JSON.parse of the same bytes, CPU µs per body (about `minMs` each). */
+export function decodeCosts(minMs: number): DecodeRow[] {
   const cases: [string, string, Signature][] = [
     ['mlp 3 decimals (784 numbers)', MLP_BODIES['3dec'], signatureOf('x', 'float32')],
     ['mlp Python floats (784 numbers)', MLP_BODIES.python, signatureOf('x', 'float32')],

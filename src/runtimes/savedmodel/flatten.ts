@@ -65,10 +65,18 @@ const STATEFUL_OPS = new Set([
 ]);
 /** Ops that write variables: a signature whose outputs depend on one (by data or control edges) cannot run. */
 const VARIABLE_WRITE = /^(Assign|AssignAdd|AssignSub|AssignVariableOp|AssignAddVariableOp|AssignSubVariableOp|(Resource)?Scatter\w+|(Resource)?(Sparse)?Apply\w+)$/;
-/** Ops that make tfjs-converter require executeAsync: control flow and its dynamic-shape ops. */
+/**
+ * Ops that make tfjs-converter require executeAsync: every op of its async `control` and `dynamic` executors
+ * (control flow, TensorArray and TensorList ops, dynamic-shape ops), which return promises even outside a loop.
+ */
 const CONTROL_FLOW = new Set([
   'While', 'StatelessWhile', 'If', 'StatelessIf', 'LoopCond', 'Enter', 'Exit', 'NextIteration', 'Switch', 'Merge',
   'Where', 'ListDiff', 'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5',
+  'TensorArrayV3', 'TensorArrayWriteV3', 'TensorArrayReadV3', 'TensorArrayGatherV3', 'TensorArrayScatterV3',
+  'TensorArrayConcatV3', 'TensorArraySplitV3', 'TensorArraySizeV3', 'TensorArrayCloseV3', 'EmptyTensorList',
+  'TensorListScatter', 'TensorListScatterV2', 'TensorListGather', 'TensorListGetItem', 'TensorListSetItem',
+  'TensorListReserve', 'TensorListFromTensor', 'TensorListStack', 'TensorListSplit', 'TensorListConcat',
+  'TensorListConcatV2', 'TensorListPopBack', 'TensorListPushBack', 'TensorListLength', 'TensorListResize',
 ]);
 const FUNC_ATTRS = ['body', 'cond', 'then_branch', 'else_branch'];
 

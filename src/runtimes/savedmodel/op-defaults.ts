@@ -33,6 +33,7 @@ const keepDims = { keep_dims: bool(false), Tidx: type('DT_INT32') };
 const resize = { align_corners: bool(false), half_pixel_centers: bool(false) };
 const seeds = { seed: int(0), seed2: int(0) };
 const loop = { output_shapes: emptyList(), parallel_iterations: int(10) };
+const unknownShape = (): AttrObj => ({ shape: { dim: [], unknownRank: true } });
 const sparseSegment = { Tidx: type('DT_INT32'), Tsegmentids: type('DT_INT32'), sparse_gradient: bool(false) };
 
 /** Default-valued attributes of the ops inferd runs, by op (TensorFlow's registry defaults). */
@@ -102,7 +103,7 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   BroadcastTo: { Tidx: type('DT_INT32') },
   SparseToDense: { validate_indices: bool(true) },
   Cast: { Truncate: bool(false) },
-  Placeholder: { shape: { shape: { dim: [], unknownRank: true } } },
+  Placeholder: { shape: unknownShape() },
   FakeQuantWithMinMaxVars: { num_bits: int(8), narrow_range: bool(false) },
   NonMaxSuppressionV4: { T: type('DT_FLOAT'), pad_to_max_output_size: bool(false), T_threshold: type('DT_FLOAT') },
   NonMaxSuppressionV5: { T: type('DT_FLOAT'), pad_to_max_output_size: bool(false) },
@@ -126,9 +127,15 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   If: { output_shapes: emptyList() },
   StatelessIf: { output_shapes: emptyList() },
   TensorListStack: { num_elements: int(-1) },
+  TensorListConcat: { element_shape: unknownShape() },
+  // TF1 control flow and TensorArrays (tf.while_loop / dynamic_rnn graphs)
+  Enter: { is_constant: bool(false), parallel_iterations: int(10) },
+  TensorArrayV3: { element_shape: unknownShape(), dynamic_size: bool(false), clear_after_read: bool(true), identical_element_shapes: bool(false), tensor_array_name: str('') },
+  TensorArrayGatherV3: { element_shape: unknownShape() },
   // strings, parsing, sparse
   StringSplit: { skip_empty: bool(true) },
   StaticRegexReplace: { replace_global: bool(true) },
+  RegexReplace: { replace_global: bool(true) },
   AsString: { precision: int(-1), scientific: bool(false), shortest: bool(false), width: int(-1), fill: str('') },
   StringSplitV2: { maxsplit: int(-1) },
   StringLower: { encoding: str('') },
@@ -139,6 +146,7 @@ export const REGISTRY_DEFAULTS: Readonly<Record<string, Readonly<Record<string, 
   SparseSegmentMean: sparseSegment,
   SparseSegmentSqrtN: sparseSegment,
   SparseSegmentSqrtNWithNumSegments: { ...sparseSegment, Tnumsegments: type('DT_INT32') },
+  HashTable: { container: str(''), shared_name: str(''), use_node_name_sharing: bool(false) },
   HashTableV2: { container: str(''), shared_name: str(''), use_node_name_sharing: bool(false) },
   Assert: { summarize: int(3) },
   Print: { message: str(''), first_n: int(-1), summarize: int(3) },

@@ -56,6 +56,12 @@ describe('applyAttrDefaults', () => {
     assert.deepEqual(t('SparseSegmentSqrtNWithNumSegments', 'Tnumsegments'), { type: 'DT_INT32' });
     assert.equal(t('_FusedConv2D', 'num_args'), undefined, 'num_args has no registry default');
     assert.equal(t('FusedDepthwiseConv2dNative', 'num_args'), undefined, 'num_args has no registry default');
+    assert.deepEqual(t('TensorArrayV3', 'clear_after_read'), { b: true });
+    assert.deepEqual(t('TensorArrayV3', 'element_shape'), { shape: { dim: [], unknownRank: true } });
+    assert.deepEqual(t('Enter', 'parallel_iterations'), { i: '10' });
+    assert.deepEqual(t('RegexReplace', 'replace_global'), { b: true });
+    assert.deepEqual(t('HashTable', 'use_node_name_sharing'), { b: false });
+    assert.deepEqual(t('TensorListConcat', 'element_shape'), { shape: { dim: [], unknownRank: true } });
     assert.equal(t('MaxPool3D', 'T'), undefined, "MaxPool3D's T has no default (MaxPool's T does)");
   });
 

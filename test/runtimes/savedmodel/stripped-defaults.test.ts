@@ -3,7 +3,8 @@
 // REGISTRY_DEFAULTS (op-defaults.ts) holding TensorFlow's registered defaults (checked op by op, see docs/runtimes.md).
 // Each op is compared with a plain-loop reference written from TensorFlow's op documentation. The first four tests
 // fail when the table's value for LRN, Max, Cumprod, BatchMatMulV2, ResizeNearestNeighbor is changed or removed; the
-// last two cover ops whose tfjs kernels read none of the defaulted attributes (the answer must not depend on them).
+// last three cover ops whose tfjs kernels read none of the defaulted attributes (the answer must not depend on them;
+// the TensorArray graph failed with "returned a promise" before flatten.ts listed TensorArray/TensorList ops as async).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -121,6 +122,20 @@ describe('registry defaults for stripped attributes', () => {
     const rs: number[] = [];
     for (let oh = 0; oh < 3; oh++) for (let ow = 0; ow < 5; ow++) rs.push(d2s[Math.min(Math.floor((oh * 2) / 3), 1) * 4 + Math.min(Math.floor((ow * 4) / 5), 3)] as number);
     assertClose(r['rs'], [1, 3, 5, 1], rs);
+  });
+
+  it('TensorArrayV3 scatter then gather outside a loop runs (tfjs executes TensorArray ops asynchronously)', async () => {
+    const input = [1, 2, 3, 4, 5, 6]; // [3, 2]
+    const r = await run(f32([3, 2], input), [
+      constNode('size', i32([], [3])),
+      { name: 'ta', op: 'TensorArrayV3', input: ['size'], attr: { dtype: attr.type(F) } },
+      constNode('order', i32([3], [2, 0, 1])),
+      { name: 'scatter', op: 'TensorArrayScatterV3', input: ['ta', 'order', 'x', 'ta:1'], attr: { T: attr.type(F) } },
+      constNode('all', i32([3], [0, 1, 2])),
+      { name: 'y', op: 'TensorArrayGatherV3', input: ['ta', 'all', 'scatter'], attr: { dtype: attr.type(F) } },
+    ]);
+    // Row i of x is written at order[i]; reading 0..2 back gives x's rows 1, 2, 0.
+    assertClose(r['y'], [3, 2], [3, 4, 5, 6, 1, 2]);
   });
 
   it('MaxPool3D and AvgPool3D in NDHWC (tfjs assumes NDHWC itself)', async () => {

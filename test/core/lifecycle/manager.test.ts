@@ -83,7 +83,9 @@ describe('LifecycleManager', () => {
     const out = await held.model.run({ signatureName: 'serving_default', inputs: { x: { dtype: 'float32', shape: [1], data: new Float32Array([2]) } } });
     assert.equal(out.y?.data[0], 3);
     held.release();
-    await new Promise((r) => setTimeout(r, 20));
+    // Unloading is asynchronous (a runtime may stop threads): wait for the transition rather than a fixed time.
+    const ended = () => manager.status('m').some((s) => s.version === 1 && s.state === 'END');
+    for (let i = 0; i < 2000 && !ended(); i++) await new Promise((r) => setTimeout(r, 5));
     assert.deepEqual(manager.status('m').map((s) => [s.version, s.state]), [[2, 'AVAILABLE'], [1, 'END']]);
     assert.deepEqual(await predict(manager, { name: 'm' }, 2), { version: 2, y: 3 });
     await manager.close();

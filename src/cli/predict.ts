@@ -60,6 +60,12 @@ export function predictCommand(): Command {
     .action(async (flags: PredictFlags) => {
       if ((flags.url === undefined) === (flags.grpc === undefined)) throw new Error('give exactly one of --url and --grpc');
       const text = flags.input === '-' ? await readStdin() : await readFile(flags.input, 'utf8');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (err) {
+        throw new Error(`--input ${flags.input === '-' ? '(stdin)' : flags.input} is not JSON: ${(err as Error).message}`);
+      }
       const token = flags.token ?? process.env['INFERD_TOKEN'];
       const common = {
         timeoutMs: flags.timeout_ms,
@@ -71,7 +77,7 @@ export function predictCommand(): Command {
         const ref = { signatureName: flags.signature_name, ...(flags.version !== undefined ? { version: flags.version } : {}), ...(flags.label !== undefined ? { label: flags.label } : {}) };
         const signature = (await client.metadata(flags.model, ref)).signatures[flags.signature_name];
         if (signature === undefined) throw new Error(`model ${flags.model} has no signature ${flags.signature_name}`);
-        const values = inputValues(JSON.parse(text), signature);
+        const values = inputValues(body, signature);
         const inputs: Record<string, Tensor> = {};
         for (const [alias, value] of Object.entries(values)) {
           inputs[alias] = tensorOfJson(value, signature.inputs[alias]?.dtype ?? 'float32', alias);

@@ -46,7 +46,7 @@ export function splitBody(body: Uint8Array, headerLength: string | string[] | un
   const text = Array.isArray(headerLength) ? headerLength[0] ?? '' : headerLength;
   if (!/^\d+$/.test(text.trim())) throw invalid(`Inference-Header-Content-Length must be a non-negative integer, got '${text}'`);
   const n = Number(text.trim());
-  if (n > body.length) throw invalid(`Inference-Header-Content-Length ${n} is larger than the request body (${body.length} bytes)`);
+  if (n > body.length) throw invalid(`Inference-Header-Content-Length ${text.trim()} is larger than the request body (${body.length} bytes)`);
   return { json: body.subarray(0, n), binary: body.subarray(n) };
 }
 

@@ -2,10 +2,12 @@
  * Child process of test/e2e/reload-under-load.test.ts (run with `node --expose-gc --import tsx`, forked with IPC):
  * a ModelServer with the shipped runtimes behind a REST server and a ConfigFileWatcher on `<config file>` (polled
  * on request, not on a timer). Messages from the parent: `reload` (poll the file now; answers when the reload has
- * been applied or rejected), `reset` (restart the record of the most versions AVAILABLE at once), `state` (forced
+ * been applied or rejected), `burst` (move each prepared version folder into its base path and poll
+ * at once after each, as a fast exporter plus the 1 s timer would; answers without waiting for loads), `reset` (restart the record of the most versions AVAILABLE at once), `state` (forced
  * GC, then memory, every model's statuses and that record). Prints `{"port": N}` once listening.
  * Arguments: <config file>.
  */
+import { renameSync } from 'node:fs';
 import { loadModelServerConfig } from '../../src/server/config/model-server-config.ts';
 import { startRestServer } from '../../src/api/rest/server.ts';
 import { createRuntimes } from '../../src/server/compose.ts';
@@ -13,7 +15,7 @@ import { ModelServer } from '../../src/server/model-server.ts';
 import { ConfigFileWatcher } from '../../src/server/reload.ts';
 
 /** Request from the parent. */
-export type ToChild = { type: 'reload' | 'reset' | 'state' | 'exit'; id: number };
+export type ToChild = { type: 'reload' | 'reset' | 'state' | 'exit'; id: number } | { type: 'burst'; id: number; moves: [string, string][] };
 
 /** One model's statuses as `version:STATE`. */
 export type StatusMap = Record<string, string[]>;
@@ -67,6 +69,12 @@ async function main(configPath: string): Promise<void> {
           lastError = undefined;
           await watcher.pollNow();
           return { id: msg.id, ...(lastError ? { error: lastError } : {}) };
+        case 'burst':
+          for (const [from, to] of msg.moves) {
+            renameSync(from, to);
+            await server.pollNow();
+          }
+          return { id: msg.id };
         case 'reset':
           for (const [model, set] of available) maxAvailable[model] = set.size;
           return { id: msg.id };

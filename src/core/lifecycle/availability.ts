@@ -22,9 +22,13 @@ export interface VersionView {
 /**
  * Decide actions. Rules:
  * - every aspired version that is not START/LOADING/AVAILABLE/UNLOADING and did not fail while aspired is loaded;
- * - a non-aspired AVAILABLE version is unloaded only if some aspired version is AVAILABLE, or nothing is aspired at
- *   all (the model or its folder was removed). So a failed new version never takes the old one down, and a swap
- *   never leaves zero versions serving.
+ * - non-aspired AVAILABLE versions are unloaded once some aspired version is AVAILABLE, or when nothing is aspired
+ *   at all (the model or its folder was removed). So a failed new version never takes the old one down, and a swap
+ *   never leaves zero versions serving;
+ * - while no aspired version is AVAILABLE, only the highest non-aspired AVAILABLE version is kept (TF Serving's
+ *   AvailabilityPreservingPolicy: at most one unaspired version serves in the meantime). Without this rule, versions
+ *   that finished loading after they stopped being aspired (a base path whose versions arrive faster than they load,
+ *   reloads under load) piled up AVAILABLE until the newest aspired one was ready (issue 9 D11).
  */
 export function decideActions(aspired: readonly number[], versions: readonly VersionView[]): LifecycleActions {
   const byVersion = new Map(versions.map((v) => [v.version, v]));
@@ -34,9 +38,7 @@ export function decideActions(aspired: readonly number[], versions: readonly Ver
     return view === undefined || (view.state === 'END' && !view.failed);
   });
   const anyAspiredAvailable = aspired.some((v) => byVersion.get(v)?.state === 'AVAILABLE');
-  const mayUnload = anyAspiredAvailable || aspired.length === 0;
-  const unload = mayUnload
-    ? versions.filter((v) => v.state === 'AVAILABLE' && !aspiredSet.has(v.version)).map((v) => v.version)
-    : [];
+  const stale = versions.filter((v) => v.state === 'AVAILABLE' && !aspiredSet.has(v.version)).map((v) => v.version).sort((a, b) => b - a);
+  const unload = anyAspiredAvailable || aspired.length === 0 ? stale : stale.slice(1);
   return { load: [...load].sort((a, b) => b - a), unload };
 }

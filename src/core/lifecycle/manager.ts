@@ -250,6 +250,13 @@ export class LifecycleManager {
     delete slot.error;
     this.transition(entry, slot, 'START', 'aspired');
     await this.acquireLoadSlot();
+    if (!this.closed && !entry.aspired.some((a) => a.version === aspired.version)) {
+      // No longer wanted by the time a load slot came free: never load it (its memory, its load time).
+      this.releaseLoadSlot();
+      this.transition(entry, slot, 'END', 'no longer aspired');
+      this.reconcile(entry);
+      return;
+    }
     try {
       const maxRetries = Math.max(0, this.options.maxLoadRetries ?? 5);
       const interval = this.options.loadRetryIntervalMs ?? 60_000;

@@ -17,6 +17,10 @@ describe('decideActions', () => {
     { name: 'nothing aspired unloads everything', aspired: [], versions: [v(1, 'AVAILABLE'), v(2, 'AVAILABLE')], load: [], unload: [1, 2] },
     { name: 'latest 2 keeps both', aspired: [2, 3], versions: [v(1, 'AVAILABLE'), v(2, 'AVAILABLE')], load: [3], unload: [1] },
     { name: 'unloading versions are left alone', aspired: [2], versions: [v(1, 'UNLOADING'), v(2, 'AVAILABLE')], load: [], unload: [] },
+    { name: 'while no aspired version is ready, only the highest unaspired one keeps serving (issue 9 D11)', aspired: [5],
+      versions: [v(1, 'AVAILABLE'), v(2, 'AVAILABLE'), v(3, 'AVAILABLE'), v(4, 'LOADING'), v(5, 'START')], load: [], unload: [1, 2] },
+    { name: 'a failed aspired version keeps the highest unaspired one only', aspired: [4],
+      versions: [v(2, 'AVAILABLE'), v(3, 'AVAILABLE'), v(4, 'END', true)], load: [], unload: [2] },
   ];
   for (const row of table) {
     it(row.name, () => {

@@ -131,4 +131,49 @@ describe('LifecycleManager', () => {
     assert.equal(status?.error?.message, 'attempt 2 fails');
     await failed.manager.close();
   });
+
+  it('versions aspired faster than they load (issue 9 D11): stale queued loads never run, at most one unaspired version keeps serving', async () => {
+    // Each load waits for its gate, so the test decides when a load finishes (no timing).
+    const gates = new Map<number, () => void>();
+    const loaded: number[] = [];
+    const available = new Set<number>();
+    let mostAvailable = 0;
+    const manager = await LifecycleManager.create({
+      loader: async (name, version, signal) => {
+        loaded.push(version.version);
+        await new Promise<void>((resolve) => gates.set(version.version, resolve));
+        return runtime.load({ modelName: name, version: 1, path: v(1).path, signal });
+      },
+      maxLoadRetries: 0,
+      onTransition: (e) => {
+        if (e.state === 'AVAILABLE') available.add(e.version);
+        else available.delete(e.version);
+        mostAvailable = Math.max(mostAvailable, available.size);
+      },
+    });
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(check());
+    };
+    const open = async (n: number) => {
+      await until(() => gates.has(n));
+      gates.get(n)?.();
+    };
+    manager.setAspiredVersions('m', [v(10)]);
+    await open(10);
+    await manager.whenSettled(['m']);
+    // A new version appears every "poll" while loads are slow: 11 starts loading, 12..14 queue behind it.
+    manager.setAspiredVersions('m', [{ ...v(1), version: 11 }]);
+    await until(() => gates.has(11));
+    for (const n of [12, 13, 14]) manager.setAspiredVersions('m', [{ ...v(1), version: n }]);
+    await open(11);
+    await open(14);
+    await manager.whenSettled(['m']);
+    await until(() => manager.status('m').filter((s) => s.state !== 'END').length === 1);
+    assert.deepEqual(loaded, [10, 11, 14], 'versions no longer aspired when their turn came were never loaded');
+    assert.ok(mostAvailable <= 2, `at most the aspired version and one unaspired one serve at once (saw ${mostAvailable})`);
+    assert.deepEqual(manager.status('m').filter((s) => s.state !== 'END').map((s) => [s.version, s.state]), [[14, 'AVAILABLE']]);
+    assert.deepEqual(manager.status('m').filter((s) => s.version === 12 || s.version === 13).map((s) => s.state), ['END', 'END']);
+    await manager.close();
+  });
 });

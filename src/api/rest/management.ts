@@ -10,7 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InferdError, toInferdError } from '../../core/errors.ts';
 import type { ModelRepositoryApi } from '../../server/repository-api.ts';
-import { httpStatus } from './status-codes.ts';
+import { httpStatusOf } from './status-codes.ts';
 
 /** Options of the management plugin. */
 export interface ManagementOptions {
@@ -28,7 +28,7 @@ export function managementPlugin(api: ModelRepositoryApi, options: ManagementOpt
         return send(reply, 200, await work(req));
       } catch (err) {
         const error = toInferdError(err);
-        return send(reply, httpStatus(error.code), { error: error.message });
+        return send(reply, httpStatusOf(error), { error: error.message });
       }
     };
     // Scope `admin`: state-changing (api/rest/security.ts refuses non-JSON and cross-origin requests to them).

@@ -4,7 +4,8 @@
  */
 import type { Server as TlsServer } from 'node:tls';
 import { availableParallelism } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Code, InferdError, toInferdError } from '../../core/errors.ts';
 import { LimitExceededError } from '../../core/limits.ts';
@@ -154,7 +155,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
         info.kind = 'inference';
       }
       if (observed) done = recorder.started('REST', r.model);
-      const body = readBody(req, maxBody);
+      const body = await readBody(req, maxBody);
       payload = await dispatch(api, codec, r, body, abortSignalFor(reply, options.timeoutMs ?? 30_000), info);
       reply.code(200).type('application/json').send(payload);
     } catch (err) {
@@ -294,15 +295,20 @@ function versionOf(r: { version?: number; label?: string }): { version?: number;
   return { ...(r.version !== undefined ? { version: r.version } : {}), ...(r.label !== undefined ? { label: r.label } : {}) };
 }
 
-/** The request body, gunzipped when `Content-Encoding: gzip`, never larger than `maxBody`. */
-export function readBody(req: FastifyRequest, maxBody: number): Uint8Array {
+const gunzipAsync = promisify(gunzip);
+
+/**
+ * The request body, gunzipped when `Content-Encoding: gzip`, never larger than `maxBody`. Decompression runs on
+ * zlib's thread pool (not on the event loop) and stops as soon as the output passes `maxBody`.
+ */
+export async function readBody(req: FastifyRequest, maxBody: number): Promise<Uint8Array> {
   const raw = req.body;
   const body = raw instanceof Uint8Array ? raw : new Uint8Array(0);
   const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase().trim();
   if (encoding === '' || encoding === 'identity') return body;
   if (encoding !== 'gzip') throw InferdError.invalidArgument(`Unsupported Content-Encoding: ${encoding} (only gzip and identity are accepted)`);
   try {
-    return gunzipSync(body, { maxOutputLength: maxBody });
+    return await gunzipAsync(body, { maxOutputLength: maxBody });
   } catch (err) {
     const e = err as { code?: string };
     if (e.code === 'ERR_BUFFER_TOO_LARGE') {

@@ -69,7 +69,7 @@ export function oipRestPlugin(api: ServingApi, options: OipRestOptions): (app: F
   });
 
   const inferWork = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply, notes: InferNotes) => {
-    const body = readBody(req, maxBody);
+    const body = await readBody(req, maxBody);
     const { json, binary } = splitBody(body, req.headers[HEADER_LENGTH]);
     const parsed = parseInferRequest(json, binary);
     const perOutput = new Map((parsed.outputs ?? []).map((o) => [o.name, o.binary]));

@@ -68,8 +68,10 @@ export function restServerOptions(options: RestConnectionOptions): Partial<Fasti
     },
     clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket) {
       if (err.code === 'ECONNRESET' || socket.destroyed) return;
-      // Answer only when nothing was written on this connection yet (Node's own rule), never into a response.
-      if (socket.writable && socket.bytesWritten === 0) {
+      // Answer unless a response is being written on this connection (Node's own rule: a keep-alive connection that
+      // already answered earlier requests still gets its 400; destroying it instead reset clients that reuse it).
+      const current = (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+      if (socket.writable && (!current || !current.headersSent)) {
         const [status, message] = clientErrorAnswer(err, bodyTimeoutMs, headerTimeoutMs);
         socket.end(rawAnswer(status, message));
         setTimeout(() => socket.destroy(), 1000).unref();

@@ -1,6 +1,7 @@
 // Requests with a body on methods that do not read one (OPTIONS with or without CORS preflight headers, GET,
 // DELETE, PUT) must not break the keep-alive connection: the next request on the same socket gets its own answer.
-// The body arrives after the headers, in a second write, as a slow client would send it. Real socket, in process.
+// The body arrives after the headers, in a second write, as a slow client would send it. And a malformed request
+// on a connection that already answered one gets its 400 (the REST fuzz's ~190 resets). Real socket, in process.
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -45,4 +46,20 @@ describe('REST keep-alive after a request whose body is not read', () => {
       assert.equal(statuses[1], 'HTTP/1.1 404', 'the GET gets its own answer (no such model in the fake API)');
     });
   }
+
+  it('a malformed request on a connection that already answered gets its 400 {"error"}, not a reset', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      let data = '';
+      s.on('data', (d: Buffer) => {
+        data += d.toString('latin1');
+        if (data.match(/HTTP\/1\.1 \d{3}/g)?.length === 1 && data.includes('}')) s.write('GET /v1/models/m HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+      });
+      s.on('close', () => resolve(data));
+      s.on('error', () => resolve(data));
+      s.write('GET /v1/models/m HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    assert.deepEqual(answer.match(/HTTP\/1\.1 \d{3}/g), ['HTTP/1.1 404', 'HTTP/1.1 400']);
+    assert.match(answer, /\{"error":"Malformed HTTP request: [^"]+"\}$/);
+  });
 });

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, REPO_ROOT } from '../../test/support/serve.ts';
@@ -149,7 +149,11 @@ const report = (label: string) => {
 report('start');
 const clients = Array.from({ length: CLIENTS }, client);
 let cycle = 0;
-const reloads = setInterval(() => void writeFile(configFile, config(++cycle)), RELOAD_SECONDS * 1000);
+// Rewritten the way operators should (write a temporary file, then rename): a reader never sees a half-written file.
+const reloads = setInterval(() => {
+  const next = config(++cycle);
+  void writeFile(`${configFile}.tmp`, next).then(() => rename(`${configFile}.tmp`, configFile));
+}, RELOAD_SECONDS * 1000);
 const ticker = setInterval(() => report('tick'), 10_000);
 await new Promise((r) => setTimeout(r, MINUTES * 60_000));
 clearInterval(reloads);

@@ -149,6 +149,12 @@ export class ConfigFileWatcher {
       return;
     }
     if (text === this.appliedText) return;
+    if (text.trim() === '') {
+      // An empty file is a rewrite caught half way (truncated, not yet written), not "serve nothing" (that is
+      // `model_config_list {}`): applying it would unload every model until the next poll.
+      this.report(InferdError.invalidArgument(`${this.options.path} is empty; keeping the previous config`), text);
+      return;
+    }
     try {
       const config = await loadModelServerConfig(this.options.path);
       if (this.closed) return;

@@ -126,6 +126,10 @@ describe('ConfigFileWatcher', () => {
       assert.equal(errors.length, 1, 'a failure is reported once');
       assert.equal(errors[0]?.message, `Invalid protobuf file: '${file}'`);
       assert.deepEqual(s.modelNames(), ['a'], 'the old config stays');
+      await writeFile(file, ''); // a rewrite caught between truncation and write
+      await watcher.pollNow();
+      assert.match(errors.at(-1)?.message ?? '', /is empty; keeping the previous config$/);
+      assert.deepEqual(s.modelNames(), ['a'], 'an empty file unloads nothing');
       await writeFile(file, text(['a', 'b']).replace('"onnx" }\n}', '"onnx" version_labels { key: "stable" value: 9 } }\n}'));
       await watcher.pollNow();
       assert.equal(errors.at(-1)?.code, 'FAILED_PRECONDITION');

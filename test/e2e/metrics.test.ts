@@ -165,6 +165,19 @@ describe('metrics and access log (inferd serve --monitoring_config_file --enable
     assert.ok(!text.includes(String(row(1)[1])), 'no tensor values in the access log');
   });
 
+  it('names REST status and metadata calls in the access log as gRPC names them', async () => {
+    for (const [path, id] of [['/v1/models/mlp', 'rest-status-1'], ['/v1/models/mlp/metadata', 'rest-metadata-1']] as const) {
+      const res = await fetch(`${server.restUrl}${path}`, { headers: { 'x-request-id': id } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    await waitUntil(() => ['rest-status-1', 'rest-metadata-1'].every((id) => accessLines(server.stderr()).some((l) => l.requestId === id)), 'the REST access lines');
+    const byId = (id: string) => accessLines(server.stderr()).find((l) => l.requestId === id);
+    assert.equal(byId('rest-status-1')?.api, 'GetModelStatus');
+    assert.equal(byId('rest-metadata-1')?.api, 'GetModelMetadata');
+    assert.equal(byId('rest-status-1')?.transport, 'REST');
+  });
+
   it('keeps and echoes x-request-id over gRPC', async () => {
     const { Metadata } = await import('@grpc/grpc-js');
     const md = new Metadata();

@@ -150,7 +150,10 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
       const r = routeV1(req.method, req.url);
       info.model = r.model;
       if (r.version !== undefined) info.version = r.version;
-      if (r.kind !== 'status' && r.kind !== 'metadata') {
+      if (r.kind === 'status' || r.kind === 'metadata') {
+        // Named as the gRPC service names the same calls, so access-log lines of both transports read alike.
+        info.api = r.kind === 'status' ? 'GetModelStatus' : 'GetModelMetadata';
+      } else {
         info.api = r.kind;
         info.kind = 'inference';
       }

@@ -236,8 +236,11 @@ describe('fuzz: hostile REST and gRPC requests against one inferd serve', { time
       while (next < cases.length) {
         const i = next++;
         const c = cases[i] as RestCase;
-        // A keep-alive connection the server closed after its previous answer (Connection: close after an unread
-        // body) can reset under the next request: resend that one once on a fresh connection, and count it.
+        // A keep-alive connection can close under the next request: Node's client sends a body on DELETE (and GET,
+        // OPTIONS) with neither Content-Length nor chunked framing, so the server reads those bytes as the start of
+        // the next request on that connection, refuses them as malformed and closes it (traced 2026-12-04: every
+        // resend followed a DELETE with a body). The client's framing, not the server: resend once on a fresh
+        // connection, and count it.
         const { status, text } = await send(agent, server.restPort, c).catch(async () => {
           resent++;
           return send(fresh, server.restPort, c);

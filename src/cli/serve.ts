@@ -397,7 +397,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
       onApplied: (config) => log.info({ models: config.models.map((m) => m.name) }, `reloaded ${flags.model_config_file}`),
       onError: (error) => {
         const detail = parseErrorDetail(error);
-        log.error({ error: error.toString(), ...(detail ? { detail } : {}) }, `keeping the previous config: ${error.toString()}`);
+        // reloadConfig refuses INVALID_ARGUMENT (syntax, platform, poll wait) before it changes anything; UNKNOWN (a model
+        // did not become available) and FAILED_PRECONDITION (the label rule) come after its model changes were applied.
+        const applied = error.code === 'UNKNOWN' || error.code === 'FAILED_PRECONDITION';
+        log.error({ error: error.toString(), ...(detail ? { detail } : {}) }, applied
+          ? `model changes applied, labels kept as they were: ${error.toString()}`
+          : `keeping the previous config: ${error.toString()}`);
       },
     })
     : undefined;

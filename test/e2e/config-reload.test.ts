@@ -95,6 +95,14 @@ describe('live reload', () => {
     await waitUntil(() => /keeping the previous config/.test(server.stderr()), 'the bad file to be logged', 10_000);
     assert.match(server.stderr(), /Invalid protobuf file/);
     assert.deepEqual(await status('b'), ['3:AVAILABLE'], 'the old config stays');
+    // A label for a version that is not AVAILABLE fails after the (here: no) model changes: the log says what stayed.
+    await writeFile(file, textConfig([{ name: 'a', policy: 'model_version_policy { all {} }', labels: { stable: 9 } }, { name: 'b' }]));
+    await waitUntil(() => /model changes applied, labels kept as they were: FAILED_PRECONDITION/.test(server.stderr()), 'the label failure to be logged', 10_000);
+    assert.deepEqual((await postJson(`${server.restUrl}/v1/models/a/labels/stable:predict`, { instances: [0] })).body, { predictions: [1] }, 'stable still at 1');
+    assert.deepEqual(await status('b'), ['3:AVAILABLE']);
+    // Back to a file that does not parse, so the watcher changes nothing while the next tests reload over gRPC.
+    await writeFile(file, 'model_config_list { config { name: "a" base_path: ');
+    await waitUntil(() => (server.stderr().match(/Invalid protobuf file/g) ?? []).length >= 2, 'the unparseable file again', 10_000);
   });
 
   it('applies HandleReloadConfigRequest over gRPC, returning once new models are available', async () => {

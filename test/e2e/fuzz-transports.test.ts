@@ -12,24 +12,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { prng as rng } from '../../src/loadgen/inputs.ts';
 import { halfPlusTwo, stringIdentity } from '../support/models.ts';
 import { startServer, type RunningServer } from '../support/serve.ts';
 
 const CASES = 10_000;
 const CONCURRENCY = 8;
 const RSS_BOUND_MIB = 1024;
-
-/** mulberry32: a small deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -5,20 +5,13 @@
 import type { Tensor } from '../../src/core/tensor.ts';
 import { attr, constNode } from './savedmodel-builder.ts';
 import { kerasExport, type KerasVariable } from './keras-export.ts';
+import { prng } from '../../src/loadgen/inputs.ts';
 import { batchNorm, conv2d, dense, globalAveragePool, maxPool, perChannel, softmax, type Nhwc } from './reference-nets.ts';
 
 /** Deterministic pseudo-random floats in [-scale, scale) (mulberry32). */
 export function seededFloats(seed: number, n: number, scale = 0.5): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
+  const random = prng(seed);
+  return Float32Array.from({ length: n }, () => (random() * 2 - 1) * scale);
 }
 
 /** A float32 core tensor. */

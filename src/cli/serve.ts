@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import cluster from 'node:cluster';
 import path from 'node:path';
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { parseChannelArguments, startGrpcServer, type GrpcServer } from '../api/grpc/server.ts';
@@ -27,10 +27,13 @@ import { loadModelServerConfig, type ModelServerConfig } from '../server/config/
 import { createModelServer } from '../server/compose.ts';
 import type { ModelServer, ServedModel } from '../server/model-server.ts';
 import { checkVersionLabels, ConfigFileWatcher, notAvailableError } from '../server/reload.ts';
+import { autoProcesses, coresPerProcess } from '../server/cores.ts';
 import { checkModelRoots, restrictModelRoots } from '../server/security/model-roots.ts';
 import { redactingFacade } from '../server/security/redact.ts';
 import { boolFlag, intFlag, portFlag, rateFlag } from './flags.ts';
 import { addSecurityOptions, setupSecurity, type SecurityFlags, type SecuritySetup } from './security-flags.ts';
+import { runPrimary } from './cluster-primary.ts';
+import { clusterExporter, clusterFacade, PrimaryChannel, runServingProcess, StartupFailure } from './cluster-worker.ts';
 import { installShutdown } from './shutdown.ts';
 import { DEFAULT_MONITORING_CONFIG, loadMonitoringConfig, type MonitoringConfig } from '../server/config/monitoring-config.ts';
 import { Observability } from '../observability/index.ts';
@@ -43,6 +46,7 @@ const SERVER_INFO = {
 
 /** Parsed `serve` options (flag names kept as TF Serving spells them). */
 export interface ServeFlags extends SecurityFlags {
+  processes: number;
   port: number;
   rest_api_port: number;
   host: string;
@@ -113,6 +117,7 @@ export function ignoredFlagWarnings(flags: Readonly<Record<string, unknown>>): s
 export function serveCommand(): Command {
   const cmd = new Command('serve')
     .description('Serve models over TensorFlow Serving\'s REST and gRPC APIs and the Open Inference Protocol (gRPC on --port, 8500 by default; --port=0 turns it off)')
+    .option('--processes <n>', 'serving processes sharing the ports (node:cluster); 0 = auto: one per two CPU cores (cgroup limit included), at least 1; 1 = one process (inferd extension)', intFlag(0), 0)
     .option('--port <port>', 'gRPC port (TensorFlow Serving API); 0 = no gRPC', portFlag, 8500)
     .option('--rest_api_port <port>', 'REST port; 0 = no REST', portFlag, 0)
     .option('--host <address>', 'interface to bind both ports to (inferd extension)', '0.0.0.0')
@@ -161,7 +166,8 @@ export function serveCommand(): Command {
   addSecurityOptions(cmd);
   for (const name of IGNORED_FLAGS) cmd.addOption(new Option(`--${name} [value]`, 'accepted for compatibility with tensorflow_model_server; no effect in inferd'));
   cmd.action(async (flags: ServeFlags) => {
-    await serve(flags);
+    if (cluster.isWorker) await runServingProcess(() => serve(flags));
+    else await serve(flags);
   });
   return cmd;
 }
@@ -183,7 +189,12 @@ export function modelsFromFlags(flags: ServeFlags, env: NodeJS.ProcessEnv): Serv
 
 /** Start everything; resolves once listening. Exits the process on fatal startup errors and on SIGINT/SIGTERM. */
 export async function serve(flags: ServeFlags): Promise<void> {
-  const log = pino({ level: flags.log_level, base: null }, pino.destination(2));
+  // --processes > 1: this process is the primary (forks and supervises, cluster-primary.ts) or one of the serving
+  // processes (cluster-worker.ts); each serving process's thread defaults are its share of the cores.
+  const processes = flags.processes > 0 ? flags.processes : autoProcesses();
+  const primary = cluster.isWorker ? PrimaryChannel.connect() : undefined;
+  const threads = coresPerProcess(processes);
+  const log = pino({ level: flags.log_level, base: processes > 1 ? { pid: process.pid } : null }, pino.destination(2));
   for (const warning of ignoredFlagWarnings(flags as unknown as Record<string, unknown>)) log.warn({ flag: warning.split(' ')[0] }, warning);
   if (flags.port !== 0 && flags.port === flags.rest_api_port) fail('server_options.grpc_port and server_options.http_port must be different');
   if (flags.model_management_port !== 0 && !flags.enable_model_management) fail('INVALID_ARGUMENT: --model_management_port requires --enable_model_management');
@@ -214,8 +225,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (flags.enable_batching) {
     try {
       batching = flags.batching_parameters_file
-        ? await loadBatchingParameters(flags.batching_parameters_file)
-        : defaultBatchingParameters();
+        ? await loadBatchingParameters(flags.batching_parameters_file, { defaultNumBatchThreads: threads })
+        : defaultBatchingParameters({ defaultNumBatchThreads: threads });
     } catch (err) {
       const detail = parseErrorDetail(err);
       if (detail) process.stderr.write(`${detail}\n`);
@@ -232,6 +243,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
       fail(err instanceof InferdError ? err.toString() : (err as Error).message);
     }
   }
+  if (processes > 1 && cluster.isPrimary) {
+    // Every flag and file checked above, once: now fork the serving processes, which load the models.
+    security.close();
+    await runPrimary({ processes, log, shutdownBoundMs: (flags.drain_delay_seconds + flags.drain_timeout_seconds) * 1000 + 15_000 });
+    return;
+  }
   const known = { has: (_name: string): boolean => true };
   const observability = Observability.create({
     log,
@@ -242,7 +259,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const server = await createModelServer({
     models,
     ...(batching
-      ? { decorate: batchingDecorator({ parameters: batching, perModel: flags.enable_per_model_batching_parameters, onBatcher: (m, v, b) => observability.onBatcher(m, v, b) }) }
+      ? { decorate: batchingDecorator({ parameters: batching, defaultNumBatchThreads: threads, perModel: flags.enable_per_model_batching_parameters, onBatcher: (m, v, b) => observability.onBatcher(m, v, b) }) }
       : {}),
     pollWaitSeconds: flags.file_system_poll_wait_seconds,
     requestLimits: { maxTensorBytes: flags.max_request_tensor_bytes },
@@ -260,9 +277,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     loadConcurrency: Math.max(1, flags.num_load_threads),
     runtime: {
       intraOpThreads: Math.max(1, flags.tensorflow_intra_op_parallelism),
-      interOpThreads: flags.tensorflow_inter_op_parallelism > 0 ? flags.tensorflow_inter_op_parallelism : os.availableParallelism(),
+      interOpThreads: flags.tensorflow_inter_op_parallelism > 0 ? flags.tensorflow_inter_op_parallelism : threads,
       savedModelTags: flags.saved_model_tags.split(',').map((t) => t.trim()).filter(Boolean),
-      ...(flags.saved_model_workers !== undefined ? { savedModelWorkers: flags.saved_model_workers } : {}),
+      savedModelWorkers: flags.saved_model_workers ?? threads,
     },
     onTransition: (e) => {
       observability.onTransition(e);
@@ -287,6 +304,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await server.close();
     fail(notAvailableError(unavailable, 'servable(s)').toString());
   }
+  // A replacement serving process first applies the model changes the others applied since start.
+  await primary?.attach(server, (change, error) => log.warn({ change: change.method, error: error.toString() }, `replaying ${change.method}: ${error.toString()}`));
   const transports: { name: string; close: (graceMs?: number) => Promise<void> }[] = [];
   const connectionCaps = { maxConnections: flags.max_connections, maxConnectionsPerClient: flags.max_connections_per_client };
   let rest: RestServer | undefined;
@@ -295,7 +314,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const onDenied = (denied: object) => log.warn(denied, 'request refused');
   const roots = security.allowedModelRoots;
   // What clients talk to: the server, or with --redact_paths_in_errors a view whose errors name no disk paths.
-  const facade = flags.redact_paths_in_errors ? redactingFacade(server, () => server.models()) : server;
+  // With --processes > 1, model changes go through the primary to every serving process (cluster-worker.ts).
+  const shared = primary ? clusterFacade(server, primary) : server;
+  const facade = flags.redact_paths_in_errors ? redactingFacade(shared, () => server.models()) : shared;
   const management = flags.enable_model_management
     ? managementPlugin(roots ? restrictModelRoots(facade, roots) : facade, { onChange: (action, model) => log.info({ model, action }, `model management: ${action} ${model}`) })
     : undefined;
@@ -307,7 +328,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       security: restSecurity,
       port: flags.rest_api_port,
       timeoutMs: flags.rest_api_timeout_in_ms,
-      ...(flags.rest_api_num_threads !== undefined ? { numThreads: flags.rest_api_num_threads } : {}),
+      numThreads: flags.rest_api_num_threads ?? threads,
       enableCors: flags.rest_api_enable_cors_support,
       maxBodyBytes: flags.rest_api_max_body_bytes,
       headerTimeoutMs: flags.rest_api_header_timeout_ms,
@@ -316,7 +337,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ...connectionCaps,
       readiness: facade,
       recorder: observability.recorder,
-      ...(observability.exporter ? { metrics: { path: monitoring.prometheus.path, exporter: observability.exporter } } : {}),
+      ...(observability.exporter ? {
+        metrics: {
+          path: monitoring.prometheus.path,
+          exporter: primary && observability.metrics ? clusterExporter(observability.metrics.registry, primary) : observability.exporter,
+        },
+      } : {}),
       plugins: [
         oipRestPlugin(facade, {
           server: SERVER_INFO, management: management !== undefined && flags.model_management_port === 0,
@@ -384,10 +410,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
     security.onGrpcTls((tls) => grpcServer.setTls(tls));
     log.info({ port: grpc.port, tls: security.grpcTls !== undefined }, `Running gRPC ModelServer at ${grpcHost}:${grpc.port} ...`);
   }
-  // Machine-readable line for scripts and tests: which ports are open.
-  process.stdout.write(`${JSON.stringify({
-    event: 'listening', rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0, ...(managementPort ? { model_management_port: managementPort } : {}),
-  })}\n`);
+  // Machine-readable line for scripts and tests: which ports are open (with --processes > 1 the primary prints it).
+  const ports = { rest_api_port: rest?.port ?? 0, grpc_port: grpc?.port ?? 0, ...(managementPort ? { model_management_port: managementPort } : {}) };
+  if (primary) primary.listening(ports);
+  else process.stdout.write(`${JSON.stringify({ event: 'listening', ...ports })}\n`);
   const watcher = flags.model_config_file && flags.model_config_file_poll_wait_seconds > 0
     ? ConfigFileWatcher.start({
       path: flags.model_config_file,
@@ -419,6 +445,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     },
     drainDelayMs: flags.drain_delay_seconds * 1000,
     drainTimeoutMs: flags.drain_timeout_seconds * 1000,
+    ...(primary ? { stopRequests: primary } : {}),
   });
 }
 
@@ -445,6 +472,8 @@ function startupFailures(server: ModelServer): { name: string; version: number; 
 }
 
 function fail(message: string): never {
-  process.stderr.write(`Failed to start server. Error: ${message}\n`);
+  const text = `Failed to start server. Error: ${message}\n`;
+  if (cluster.isWorker) throw new StartupFailure(text); // the primary prints it, once
+  process.stderr.write(text);
   process.exit(1);
 }

@@ -5,6 +5,9 @@
  * take the replica out meanwhile) the listeners close, requests in flight on both transports get up to
  * `drainTimeoutMs` to finish, the models unload, and the process exits 0. A second signal exits at once
  * (128 + signal number, as a shell reports a signal death).
+ * In a serving process of `--processes=N` (`stopRequests`), SIGINT is the primary's (a terminal's Ctrl-C reaches
+ * the whole process group): the primary asks over IPC instead (drain, or exit now), and so does the IPC channel
+ * closing (the primary died: drain). A SIGTERM sent to the serving process itself still drains it.
  */
 import type { Logger } from 'pino';
 
@@ -23,6 +26,14 @@ export interface ShutdownParts {
   readonly drainDelayMs: number;
   /** Bound on finishing requests in flight after the listeners closed (`--drain_timeout_seconds`). */
   readonly drainTimeoutMs: number;
+  /** A serving process under a cluster primary (cluster-worker.ts): SIGINT is ignored, the primary's requests drive. */
+  readonly stopRequests?: StopRequests;
+}
+
+/** Where a serving process of `--processes=N` hears the primary's stop requests. */
+export interface StopRequests {
+  /** `listener(now, reason)`: drain (or with `now`, exit at once); called at once if a request came earlier. */
+  onStop(listener: (now: boolean, reason: string) => void): void;
 }
 
 const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
@@ -43,7 +54,17 @@ export function installShutdown(parts: ShutdownParts): () => void {
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
-  process.on('SIGINT', onInt);
+  if (parts.stopRequests) {
+    parts.stopRequests.onStop((now, reason) => {
+      if (now) {
+        parts.log.warn({ reason }, 'the primary says stop now: exiting without draining');
+        process.exit(1);
+      }
+      if (stopping) return;
+      stopping = true;
+      void drainAndExit(parts, reason);
+    });
+  } else process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   return () => {
     process.off('SIGINT', onInt);

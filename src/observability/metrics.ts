@@ -68,6 +68,8 @@ export class ServerMetrics {
   private readonly versionState = new Gauge({
     name: 'inferd_model_version_state', help: 'Lifecycle state of each model version: 1 for its current state, 0 for the others.',
     labelNames: ['model_name', 'version', 'state'], registers: [this.registry],
+    // --processes > 1: 1 when any serving process has the version in this state (the other gauges are summed).
+    aggregator: 'max',
   });
   private readonly inFlight = new Gauge({
     name: 'inferd_requests_in_flight', help: 'Requests being served now, per model and entrypoint.',

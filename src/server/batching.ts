@@ -4,12 +4,12 @@
  * models or versions never share a batch.
  */
 import { access } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { withBatching, type BatchedModel } from '../core/batching/index.ts';
 import type { BatchingOptions } from '../core/batching/options.ts';
 import type { LoadedModel } from '../core/runtime.ts';
 import { type BatchingParameters, loadBatchingParameters } from './config/batching-parameters.ts';
+import { effectiveCores } from './cores.ts';
 
 /** The per-version parameters file TensorFlow Serving reads with `--enable_per_model_batching_parameters`. */
 export const PER_MODEL_BATCHING_FILE = 'batching_params.pbtxt';
@@ -20,17 +20,19 @@ export interface BatchingSetup {
   readonly parameters: BatchingParameters;
   /** Read `<version>/batching_params.pbtxt` when present, overriding the server-wide parameters. Default false. */
   readonly perModel?: boolean;
+  /** num_batch_threads when a parameters file leaves it unset or 0. Default: effectiveCores() (cores.ts). */
+  readonly defaultNumBatchThreads?: number;
   /** Called with each version's batcher once created (metrics subscribe here). */
   readonly onBatcher?: (model: string, version: number, batched: BatchedModel) => void;
 }
 
 /** Map TF Serving's parameters to the batcher's options. */
-export function batchingOptions(p: BatchingParameters): BatchingOptions {
+export function batchingOptions(p: BatchingParameters, defaultNumBatchThreads = effectiveCores()): BatchingOptions {
   return {
     maxBatchSize: p.maxBatchSize,
     batchTimeoutMicros: p.batchTimeoutMicros,
     maxEnqueuedBatches: p.maxEnqueuedBatches,
-    numBatchThreads: p.numBatchThreads > 0 ? p.numBatchThreads : os.availableParallelism(),
+    numBatchThreads: p.numBatchThreads > 0 ? p.numBatchThreads : defaultNumBatchThreads,
     allowedBatchSizes: p.allowedBatchSizes,
     padVariableLengthInputs: p.padVariableLengthInputs,
     enableLargeBatchSplitting: p.enableLargeBatchSplitting,
@@ -45,9 +47,9 @@ export function batchingDecorator(setup: BatchingSetup) {
     if (setup.perModel) {
       const file = path.join(versionPath, PER_MODEL_BATCHING_FILE);
       const exists = await access(file).then(() => true, () => false);
-      if (exists) parameters = await loadBatchingParameters(file, { defaultNumBatchThreads: os.availableParallelism() });
+      if (exists) parameters = await loadBatchingParameters(file, { defaultNumBatchThreads: setup.defaultNumBatchThreads ?? effectiveCores() });
     }
-    const batched = await withBatching(model, batchingOptions(parameters));
+    const batched = await withBatching(model, batchingOptions(parameters, setup.defaultNumBatchThreads));
     setup.onBatcher?.(name, version, batched);
     return batched;
   };

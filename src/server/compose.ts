@@ -2,11 +2,11 @@
  * The composition root: the only place that names concrete runtimes. Builds a ModelServer with the ONNX,
  * SavedModel and TF.js runtimes from server-level options.
  */
-import os from 'node:os';
 import type { Runtime } from '../core/runtime.ts';
 import { OnnxRuntime } from '../runtimes/onnx/index.ts';
 import { SavedModelRuntime } from '../runtimes/savedmodel/runtime.ts';
 import { TfjsRuntime } from '../runtimes/tfjs/index.ts';
+import { effectiveCores } from './cores.ts';
 import { ModelServer, type ModelServerOptions } from './model-server.ts';
 
 /** Runtime-level options (from `--tensorflow_intra_op_parallelism`, `--saved_model_tags`, ...). */
@@ -20,7 +20,7 @@ export interface RuntimeOptions {
   readonly interOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
   readonly savedModelTags?: readonly string[];
-  /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default = CPU cores. */
+  /** Worker threads per loaded SavedModel version; 0 runs on the main thread. Default = effectiveCores() (cores.ts). */
   readonly savedModelWorkers?: number;
 }
 
@@ -34,7 +34,7 @@ export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runt
   runtimes.push(
     await SavedModelRuntime.create({
       tags: options.savedModelTags ?? ['serve'],
-      workers: options.savedModelWorkers ?? os.availableParallelism(),
+      workers: options.savedModelWorkers ?? effectiveCores(),
     }),
   );
   runtimes.push(await TfjsRuntime.create());

@@ -43,9 +43,18 @@ export interface ExitedServer {
   readonly stderr: string;
 }
 
-/** Run `inferd <args>` to completion (for flag errors and startup failures). */
+/**
+ * `--processes=1` unless `args` name a process count: the suite means one serving process whatever the machine's
+ * cores (`--processes` defaults to one per two cores); tests of the multi-process mode pass their own.
+ */
+export function oneProcessUnlessGiven(args: readonly string[]): string[] {
+  return args.some((a) => a === '--processes' || a.startsWith('--processes=')) ? [] : ['--processes=1'];
+}
+
+/** Run `inferd <args>` to completion (for flag errors and startup failures); `serve` gets oneProcessUnlessGiven. */
 export async function runInferd(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ExitedServer> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...args], {
+  const serveArgs = args[0] === 'serve' && !args.includes('--help') ? oneProcessUnlessGiven(args) : [];
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...args, ...serveArgs], {
     env: { INFERD_RUN_SOURCES: '1', ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,7 +77,7 @@ export async function startServer(
   const grpcPort = options.grpc === false ? 0 : await freePort();
   const child = spawn(
     process.execPath,
-    [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...(options.noSubcommand ? [] : ['serve']), '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, ...args],
+    [path.join(REPO_ROOT, 'bin', 'inferd.js'), ...(options.noSubcommand ? [] : ['serve']), '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, ...oneProcessUnlessGiven(args), ...args],
     { env: { INFERD_RUN_SOURCES: '1', ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -3,7 +3,6 @@
  * and maps errors (status-codes.ts); nothing else. Every request gets a JSON answer: `{"error": "..."}` on failure.
  */
 import type { Server as TlsServer } from 'node:tls';
-import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,6 +10,7 @@ import { type Code, InferdError, toInferdError } from '../../core/errors.ts';
 import { LimitExceededError } from '../../core/limits.ts';
 import { type MetricsExporter, NO_RECORDER, type RequestKind, type RequestRecorder, type RunStats } from '../../core/request-outcome.ts';
 import { requestIdentity } from '../request-id.ts';
+import { effectiveCores } from '../../server/cores.ts';
 import type { ReadinessApi, ServingApi } from '../../server/serving-api.ts';
 import { registerHealthRoutes } from './health.ts';
 import { parseExampleRequest } from './json/example-request.ts';
@@ -46,7 +46,7 @@ export interface RestServerOptions extends RestConnectionOptions {
   readonly readiness?: ReadinessApi;
   /**
    * Worker threads for parsing large bodies and encoding large answers (`--rest_api_num_threads`); 0 keeps all
-   * codec work on the event loop. Default: the number of CPUs. Started on first use.
+   * codec work on the event loop. Default: effectiveCores() (server/cores.ts, cgroup-aware). Started on first use.
    */
   readonly numThreads?: number;
   /** Extra routes (metrics, dashboard, Open Inference Protocol) registered on the same server. */
@@ -95,7 +95,7 @@ export async function buildRestApp(api: ServingApi, options: Omit<RestServerOpti
   }) as unknown as FastifyInstance;
   guardRestConnections(app.server, options);
   registerSecurityHook(app, options.security ?? {});
-  const codec = new CodecThreads({ threads: options.numThreads ?? availableParallelism() });
+  const codec = new CodecThreads({ threads: options.numThreads ?? effectiveCores() });
   app.addHook('onClose', () => codec.close());
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

@@ -22,7 +22,10 @@ import { WorkerPool } from './worker-pool.ts';
 export interface SavedModelRuntimeOptions {
   /** Tag set of the meta graph to load (TF Serving's --saved_model_tags). Default ['serve']. */
   readonly tags?: readonly string[];
-  /** Worker threads per loaded version. Default os.availableParallelism(); 0 runs models in the calling thread. */
+  /**
+   * Worker threads per loaded version; 0 runs models in the calling thread. The server always passes its choice
+   * (server/cores.ts, cgroup-aware); os.availableParallelism() is only the fallback for direct use of this class.
+   */
   readonly workers?: number;
   /** tfjs backend. Default 'wasm'; falls back to 'cpu' when wasm cannot start. */
   readonly backend?: BackendName;

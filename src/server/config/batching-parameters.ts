@@ -5,8 +5,8 @@
  * Errors: InferdError INVALID_ARGUMENT; syntax errors read `Error parsing text-format
  * tensorflow.serving.BatchingParameters: <line>:<col>: <msg>`. Pure except loadBatchingParameters (one file read).
  */
-import { availableParallelism } from 'node:os';
 import { InferdError } from '../../core/errors.ts';
+import { effectiveCores } from '../cores.ts';
 import { readConfigDocument } from './config-file.ts';
 import { parseConfigDocument, syntaxForPath } from './config-document.ts';
 import { BATCHING_PARAMETERS } from './schemas.ts';
@@ -37,7 +37,7 @@ export interface BatchingParameters {
 
 /** Options for resolving defaults. */
 export interface BatchingDefaultsOptions {
-  /** Default for num_batch_threads. Default: os.availableParallelism(). */
+  /** Default for num_batch_threads. Default: effectiveCores() (server/cores.ts). */
   readonly defaultNumBatchThreads?: number;
 }
 
@@ -96,7 +96,7 @@ export function resolveBatchingParameters(input: BatchingParametersInput, option
     maxBatchSize,
     batchTimeoutMicros: input.batchTimeoutMicros ?? 0,
     maxEnqueuedBatches: input.maxEnqueuedBatches ?? 10,
-    numBatchThreads: input.numBatchThreads ?? options.defaultNumBatchThreads ?? availableParallelism(),
+    numBatchThreads: input.numBatchThreads ?? options.defaultNumBatchThreads ?? effectiveCores(),
     threadPoolName: input.threadPoolName ?? 'batch_threads',
     allowedBatchSizes: [...(input.allowedBatchSizes ?? [])],
     padVariableLengthInputs: input.padVariableLengthInputs ?? false,

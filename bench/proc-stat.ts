@@ -57,3 +57,24 @@ export function treeRssBytes(pid: number): number {
   }
   return total;
 }
+
+/** CPU µs used so far by each thread of `pid` (tid → µs); the main thread's tid is the pid. Empty once exited. */
+export function threadCpuMicros(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * TICK_MICROS);
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
+}

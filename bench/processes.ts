@@ -70,6 +70,8 @@ export interface InferdOptions {
   readonly args: readonly string[];
   /** Write a V8 CPU profile of the server into this folder (node --cpu-prof) when it exits. Default none. */
   readonly profileDir?: string | null;
+  /** Checkout whose bin/inferd.js to start (A/B runs of two builds). Default this repository. */
+  readonly root?: string;
 }
 
 /** A running `inferd serve` child. */
@@ -84,7 +86,7 @@ export interface InferdServer {
 export async function startInferd(options: InferdOptions): Promise<InferdServer> {
   const [restPort, grpcPort] = [await freePort(), await freePort()];
   const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const args = [`${REPO_ROOT}/bin/inferd.js`, 'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, '--log_level=warn', ...options.args];
+  const args = [`${options.root ?? REPO_ROOT}/bin/inferd.js`, 'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, '--log_level=warn', ...options.args];
   const { child } = await spawnUntil('inferd serve', nodeArgs, args, /"event":"listening"/, 120_000);
   return { restUrl: `http://127.0.0.1:${restPort}`, grpcPort, child, stop: () => stopChild(child) };
 }

@@ -38,6 +38,8 @@ export class AccessLog {
     if (!this.enabled) return;
     const ok = o.code === 'OK';
     if (ok && this.sampleRate < 1 && this.random() >= this.sampleRate) return;
+    // The line would be dropped by the logger's level (e.g. --log_level=warn): skip building it.
+    if (!this.log.isLevelEnabled(ok ? 'info' : 'warn')) return;
     const line = {
       access: true,
       requestId: o.requestId,

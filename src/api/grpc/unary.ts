@@ -7,6 +7,7 @@ import { Metadata, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc
 import { type Code, InferdError, toInferdError } from '../../core/errors.ts';
 import type { RequestKind, RequestRecorder, RunStats } from '../../core/request-outcome.ts';
 import { requestIdentity } from '../request-id.ts';
+import { REQUEST_SIGNALS } from '../request-signal.ts';
 import { toGrpcError } from './status.ts';
 import { wireSize } from './wire-size.ts';
 
@@ -53,21 +54,28 @@ function msToDeadline(call: ServerUnaryCall<unknown, unknown>): number | undefin
 /**
  * A grpc-js unary handler running `impl` with a signal tied to the call's cancellation and deadline.
  * Per-call closures are inline and anonymous on purpose: tsx/esbuild wraps every named function expression in a
- * `__name()` call (an Object.defineProperty per call), measurable on the hot path. The 'cancelled' listener is
- * left on the finished call (grpc-js drops the call object; aborting a settled request is a no-op).
+ * `__name()` call (an Object.defineProperty per call), measurable on the hot path. The call's AbortController
+ * comes from the shared pool (../request-signal.ts) and goes back once the call is answered.
  */
 export function unary<Req, Res>(impl: UnaryImpl<Req, Res>, observe?: UnaryObservation): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = observe ? performance.now() : 0;
-    const controller = new AbortController();
+    const controller = REQUEST_SIGNALS.take();
     const left = msToDeadline(call);
     const timer = left === undefined ? undefined : setTimeout(() => controller.abort(InferdError.deadlineExceeded()), Math.max(0, left));
-    call.once('cancelled', () => {
+    const onCancelled = (): void => {
       // A client whose deadline passes resets the stream at its own clock, a little before ours: a cancel that
       // close to the deadline is the deadline.
       const rest = msToDeadline(call);
       controller.abort(rest !== undefined && rest <= DEADLINE_SLACK_MS ? InferdError.deadlineExceeded() : InferdError.cancelled());
-    });
+    };
+    call.once('cancelled', onCancelled);
+    // Once answered, the call's signal goes back to the pool (unless it aborted or work still listens to it).
+    const settled = (): void => {
+      if (timer) clearTimeout(timer);
+      call.off('cancelled', onCancelled);
+      REQUEST_SIGNALS.give(controller);
+    };
     const signal = controller.signal;
     const notes: CallNotes = {};
     let report: ((code: Code, response: unknown, error?: string) => void) | undefined;
@@ -103,19 +111,20 @@ export function unary<Req, Res>(impl: UnaryImpl<Req, Res>, observe?: UnaryObserv
     }
     run.then(
       (response) => {
-        if (timer) clearTimeout(timer);
         if (signal.aborted) {
           const error = toInferdError(signal.reason);
+          settled();
           callback(toGrpcError(error));
           report?.(error.code, undefined, error.message);
         } else {
+          settled();
           callback(null, response);
           report?.('OK', response);
         }
       },
       (err: unknown) => {
-        if (timer) clearTimeout(timer);
         const error = toInferdError(signal.aborted ? signal.reason : err);
+        settled();
         callback(toGrpcError(error));
         report?.(error.code, undefined, error.message);
       },

@@ -88,24 +88,30 @@ export function registerSecurityHook(app: FastifyInstance, options: RestSecurity
     if (status === 401) reply.header('WWW-Authenticate', 'Bearer');
     return reply.code(status).type('application/json').send(JSON.stringify({ error: reason }));
   };
-  app.addHook('onRequest', async (req, reply) => {
+  // Callback style (not async): a refusal answers with reply.send and does not call done; a pass costs no promise.
+  app.addHook('onRequest', (req, reply, done) => {
     const scope = req.routeOptions.config?.scope ?? restRouteScope(req.method, req.routeOptions.url);
     if (options.access) {
       try {
         options.access.authorize(one(req.headers.authorization), scope);
       } catch (err) {
         const e = err instanceof InferdError ? err : InferdError.internal(String(err));
-        return deny(req, reply, scope, httpStatus(e.code), e.message);
+        deny(req, reply, scope, httpStatus(e.code), e.message);
+        return;
       }
     }
     if (scope === 'admin' && !SAFE_METHODS.has(req.method)) {
       const crossOrigin = crossOriginReason(req.headers);
-      if (crossOrigin) return deny(req, reply, scope, 403, crossOrigin);
+      if (crossOrigin) {
+        deny(req, reply, scope, 403, crossOrigin);
+        return;
+      }
       if (!isJsonContentType(req.headers['content-type']) && !isBodilessWithoutType(req.headers)) {
-        return deny(req, reply, scope, 415, 'State-changing requests must be sent with Content-Type: application/json');
+        deny(req, reply, scope, 415, 'State-changing requests must be sent with Content-Type: application/json');
+        return;
       }
     }
-    return undefined;
+    done();
   });
 }
 

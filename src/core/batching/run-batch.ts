@@ -28,8 +28,8 @@ export interface BatchJob {
   readonly rows: number;
   /** Rows to run: rows plus padding rows (≥ rows). */
   readonly padded: number;
-  /** Signal of the merged run (aborts when every task has). */
-  readonly signal: AbortSignal;
+  /** Signal of the merged run (aborts when every task has); a one-task run's is the task's own, maybe none. */
+  readonly signal: AbortSignal | undefined;
 }
 
 /** The answer of each task (undefined when skipped), the batch outcome, and whether the key proved unbatchable. */
@@ -64,10 +64,10 @@ async function runOrThrow(inner: Executor, job: BatchJob): Promise<BatchResult> 
   }
   let outputs: RunResult;
   try {
-    outputs = await inner.run({ signatureName: job.signatureName, inputs, ...filterOf(job), signal: job.signal });
+    outputs = await inner.run({ signatureName: job.signatureName, inputs, ...filterOf(job), ...(job.signal ? { signal: job.signal } : {}) });
   } catch (err) {
     const e = toInferdError(err);
-    if (!direct && e.code === 'INVALID_ARGUMENT' && !job.signal.aborted) {
+    if (!direct && e.code === 'INVALID_ARGUMENT' && !job.signal?.aborted) {
       // The model may refuse the merged or padded shape (a fixed batch dimension): answer each request on its own. If every
       // request then succeeds alone, merging was the problem: stop batching this key.
       const answers = await fallback(inner, job);

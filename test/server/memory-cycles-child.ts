@@ -18,7 +18,11 @@ export const MLP = { inputSize: 256, hidden: [512, 512], outputs: 10 };
 
 /** What the child prints. */
 export interface CycleReport {
+  /** After the first cycle's unload. */
   readonly first: NodeJS.MemoryUsage;
+  /** After the last cycle's unload, the server still open (the same threads alive as for `first`). */
+  readonly lastCycle: NodeJS.MemoryUsage;
+  /** After the server and its runtimes closed. */
   readonly last: NodeJS.MemoryUsage;
   readonly opened: number;
   readonly open: number;
@@ -66,6 +70,7 @@ async function main(platform: string, basePath: string): Promise<CycleReport | {
     },
   });
   let first: NodeJS.MemoryUsage | undefined;
+  let lastCycle: NodeJS.MemoryUsage | undefined;
   try {
     for (let i = 0; i < CYCLES; i += 1) {
       await server.addModel({ name: 'm', basePath, platform });
@@ -78,14 +83,15 @@ async function main(platform: string, basePath: string): Promise<CycleReport | {
       // server retains, not how far V8 happened to let garbage pile up before its next collection.
       const memory = await settleMemory();
       if (i === 0) first = memory;
+      lastCycle = memory;
       if (process.env.INFERD_MEMORY_TRACE) process.stderr.write(`cycle ${i + 1} rss ${(memory.rss / 2 ** 20).toFixed(1)} MB\n`);
     }
   } finally {
     await server.close();
   }
   const last = await settleMemory();
-  assert.ok(first);
-  return { first, last, opened, open };
+  assert.ok(first && lastCycle);
+  return { first, lastCycle, last, opened, open };
 }
 
 const [script, platform = 'onnx', basePath = ''] = process.argv.slice(1);

@@ -15,7 +15,7 @@ import { dtypeOfOrtType } from './convert.ts';
 import { messageOf } from './errors.ts';
 import { readDeclaredShapes } from './model-proto.ts';
 import { ONNX_METHOD, OnnxLoadedModel, specOf, type OnnxSession } from './onnx-model.ts';
-import { RunThreads, type SessionMetadata } from './run-threads.ts';
+import { IdleRunThreads, RunThreads, type SessionMetadata } from './run-threads.ts';
 
 /** The file the runtime loads from a version directory. */
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -49,9 +49,12 @@ export class OnnxRuntime implements Runtime {
   readonly platform = 'onnx';
   readonly #sessionOptions: ort.InferenceSession.SessionOptions;
   readonly #runThreads: number;
+  /** Run threads of unloaded versions, reused by later loads (at most one version's worth). */
+  readonly #idleThreads: IdleRunThreads;
 
   private constructor(options: OnnxRuntimeOptions) {
     this.#runThreads = options.runThreads ?? 1;
+    this.#idleThreads = new IdleRunThreads(this.#runThreads);
     this.#sessionOptions = {
       executionProviders: ['cpu'],
       intraOpNumThreads: options.intraOpNumThreads ?? 1,
@@ -97,7 +100,7 @@ export class OnnxRuntime implements Runtime {
     let session: OnnxSession & SessionMetadata;
     try {
       session = this.#runThreads > 0
-        ? await RunThreads.start(file, this.#sessionOptions, this.#runThreads)
+        ? await RunThreads.start(file, this.#sessionOptions, this.#runThreads, this.#idleThreads)
         : await ort.InferenceSession.create(file, this.#sessionOptions);
     } catch (err) {
       throw InferdError.invalidArgument(`Failed to load ONNX model ${file}: ${messageOf(err).replace(/\s*\n\s*/g, ' ')}`);
@@ -112,8 +115,10 @@ export class OnnxRuntime implements Runtime {
     }
   }
 
-  /** Nothing process-wide to release (onnxruntime's environment lives as long as the process). */
-  async close(): Promise<void> {}
+  /** End the idle run threads (onnxruntime's environment lives as long as the process). */
+  async close(): Promise<void> {
+    await this.#idleThreads.close();
+  }
 }
 
 /** Describe a session as the `serving_default` signature; reads the file only to tell scalars from unknown rank. */

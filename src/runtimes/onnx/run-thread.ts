@@ -1,9 +1,10 @@
 /**
- * The worker-thread side of ONNX run threads (run-threads.ts): owns one onnxruntime InferenceSession of one model
- * file and runs it, so the native, synchronous `session.run` never holds the event loop. Messages carry plain
- * tensors ({type, data, dims}); output data travels back transferred, not copied.
+ * The worker-thread side of ONNX run threads (run-threads.ts): owns at most one onnxruntime InferenceSession at a
+ * time and runs it, so the native, synchronous `session.run` never holds the event loop. A thread outlives its
+ * session: after a close it can open the next one (run-threads.ts keeps idle threads for later loads). Messages
+ * carry plain tensors ({type, data, dims}); output data travels back transferred, not copied.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
 /** A tensor as it crosses the thread boundary. */
@@ -13,18 +14,16 @@ export interface WireTensor {
   readonly dims: readonly number[];
 }
 
-/** What a run thread is started with (workerData). */
-export interface RunThreadData {
-  readonly file: string;
-  readonly options: ort.InferenceSession.SessionOptions;
-}
-
-/** A job for a run thread. */
+/** A job for a run thread: open one session (a thread holds at most one), run it, close it (the thread stays). */
 export type ToRunThread =
+  | { readonly type: 'open'; readonly file: string; readonly options: ort.InferenceSession.SessionOptions }
   | { readonly type: 'run'; readonly id: number; readonly feeds: Record<string, WireTensor>; readonly fetches: readonly string[] }
   | { readonly type: 'close' };
 
-/** A run thread's messages: `ready` once (with the session's metadata) or `failed`, then one answer per run. */
+/**
+ * A run thread's messages: `ready` (with the session's metadata) or `failed` per open, one answer per run, and
+ * `closed` once a close has released the session; the thread then waits for its next open.
+ */
 export type FromRunThread =
   | { readonly type: 'ready'; readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[]; readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[] }
   | { readonly type: 'failed'; readonly message: string }
@@ -34,36 +33,43 @@ export type FromRunThread =
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-async function main(port: NonNullable<typeof parentPort>, data: RunThreadData): Promise<void> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(data.file, data.options);
-  } catch (err) {
-    port.postMessage({ type: 'failed', message: messageOf(err) } satisfies FromRunThread);
-    return;
-  }
-  // Metadata objects are plain data; copy them so nothing native crosses the boundary.
-  const plain = (list: readonly ort.InferenceSession.ValueMetadata[]): ort.InferenceSession.ValueMetadata[] => JSON.parse(JSON.stringify(list));
-  port.postMessage({ type: 'ready', inputMetadata: plain(session.inputMetadata), outputMetadata: plain(session.outputMetadata) } satisfies FromRunThread);
+/** Serve jobs in the order they arrive: runs and a close wait for the open before them. */
+function serve(port: NonNullable<typeof parentPort>): void {
+  let session: Promise<ort.InferenceSession | undefined> = Promise.resolve(undefined);
   port.on('message', (job: ToRunThread) => {
-    if (job.type === 'close') {
-      void session.release().finally(() => {
-        port.postMessage({ type: 'closed' } satisfies FromRunThread);
-        port.close();
-      });
-      return;
+    if (job.type === 'open') {
+      session = ort.InferenceSession.create(job.file, job.options).then(
+        (s) => {
+          // Metadata objects are plain data; copy them so nothing native crosses the boundary.
+          const plain = (list: readonly ort.InferenceSession.ValueMetadata[]): ort.InferenceSession.ValueMetadata[] => JSON.parse(JSON.stringify(list));
+          port.postMessage({ type: 'ready', inputMetadata: plain(s.inputMetadata), outputMetadata: plain(s.outputMetadata) } satisfies FromRunThread);
+          return s;
+        },
+        (err: unknown) => {
+          port.postMessage({ type: 'failed', message: messageOf(err) } satisfies FromRunThread);
+          return undefined;
+        },
+      );
+    } else if (job.type === 'close') {
+      const closing = session;
+      session = Promise.resolve(undefined);
+      void closing.then((s) => s?.release()).finally(() => port.postMessage({ type: 'closed' } satisfies FromRunThread));
+    } else {
+      void session.then((s) => {
+        if (!s) throw new Error('no ONNX session is open on this run thread');
+        return run(s, job);
+      }).then(
+        ({ outputs, transfer }) => {
+          const reply: FromRunThread = { type: 'outputs', id: job.id, outputs };
+          try {
+            port.postMessage(reply, transfer);
+          } catch {
+            port.postMessage(reply); // a buffer onnxruntime does not let go of: copy it
+          }
+        },
+        (err: unknown) => port.postMessage({ type: 'error', id: job.id, message: messageOf(err) } satisfies FromRunThread),
+      );
     }
-    void run(session, job).then(
-      ({ outputs, transfer }) => {
-        const reply: FromRunThread = { type: 'outputs', id: job.id, outputs };
-        try {
-          port.postMessage(reply, transfer);
-        } catch {
-          port.postMessage(reply); // a buffer onnxruntime does not let go of: copy it
-        }
-      },
-      (err: unknown) => port.postMessage({ type: 'error', id: job.id, message: messageOf(err) } satisfies FromRunThread),
-    );
   });
 }
 
@@ -86,4 +92,4 @@ async function run(session: ort.InferenceSession, job: Extract<ToRunThread, { ty
   return { outputs, transfer };
 }
 
-if (parentPort) void main(parentPort, workerData as RunThreadData);
+if (parentPort) serve(parentPort);

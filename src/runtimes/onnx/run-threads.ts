@@ -6,15 +6,21 @@
  * supplies the metadata and any load error); more start only while every ready thread is busy, up to `threads`.
  * Concurrency: a run goes to a ready thread with the fewest runs in flight. A crashed thread fails its runs with
  * INTERNAL and is replaced on demand.
+ * Threads outlive versions: at release a thread closes its session and waits in IdleRunThreads for the next load.
+ * Starting an OS thread per load made RSS creep under reloads: glibc gives each new thread a malloc arena, the
+ * freed session memory stays in it, and new threads kept adding arenas (+20% RSS over 40 load/unload cycles of a
+ * 1.6 MB MLP, test/e2e/memory-cycles.test.ts); a reused thread reuses its own arena's free memory.
  */
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { InferdError } from '../../core/errors.ts';
-import type { FromRunThread, RunThreadData, ToRunThread, WireTensor } from './run-thread.ts';
+import type { FromRunThread, ToRunThread, WireTensor } from './run-thread.ts';
 
 // From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
 // dist/ build the thread runs the emitted JavaScript directly.
 const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./run-thread-entry.mjs', import.meta.url) : new URL('./run-thread.js', import.meta.url);
+
+type OpenJob = Extract<ToRunThread, { type: 'open' }>;
 
 interface Job {
   resolve(outputs: Record<string, WireTensor | null>): void;
@@ -36,30 +42,35 @@ export interface SessionMetadata {
 
 /** A session-shaped pool of run threads (the subset of InferenceSession that OnnxLoadedModel uses). */
 export class RunThreads implements SessionMetadata {
-  readonly #data: RunThreadData;
+  readonly #open: OpenJob;
+  readonly #idle: IdleRunThreads | undefined;
   readonly #max: number;
   readonly #slots: Slot[] = [];
   #nextId = 1;
   #closed = false;
 
-  private constructor(data: RunThreadData, max: number, readonly inputMetadata: SessionMetadata['inputMetadata'], readonly outputMetadata: SessionMetadata['outputMetadata'], first: Slot) {
-    this.#data = data;
+  private constructor(open: OpenJob, idle: IdleRunThreads | undefined, max: number, readonly inputMetadata: SessionMetadata['inputMetadata'], readonly outputMetadata: SessionMetadata['outputMetadata'], first: Slot) {
+    this.#open = open;
+    this.#idle = idle;
     this.#max = max;
     this.#slots.push(first);
   }
 
-  /** Start the first thread and wait for its session; rejects with onnxruntime's load message. */
-  static async start(file: string, options: ort.InferenceSession.SessionOptions, threads: number): Promise<RunThreads> {
-    const data: RunThreadData = { file, options };
-    const { slot, ready } = RunThreads.#spawn(data);
+  /**
+   * Open the session on a first thread (an idle one from `idle` when there is one) and wait for it; rejects with
+   * onnxruntime's load message. Without `idle`, release() ends the threads.
+   */
+  static async start(file: string, options: ort.InferenceSession.SessionOptions, threads: number, idle?: IdleRunThreads): Promise<RunThreads> {
+    const open = { type: 'open', file, options } as const;
+    const { slot, ready } = RunThreads.#spawn(open, idle);
     let meta: SessionMetadata;
     try {
       meta = await ready;
     } catch (err) {
-      await slot.worker.terminate();
+      await retire(slot.worker, idle);
       throw err;
     }
-    const pool = new RunThreads(data, Math.max(1, threads), meta.inputMetadata, meta.outputMetadata, slot);
+    const pool = new RunThreads(open, idle, Math.max(1, threads), meta.inputMetadata, meta.outputMetadata, slot);
     pool.#watch(slot);
     return pool;
   }
@@ -83,17 +94,10 @@ export class RunThreads implements SessionMetadata {
     return result;
   }
 
-  /** Stop every thread (each releases its session first). Call once no run is in flight. */
+  /** Close every thread's session; the threads go back to the idle set (or end). Call once no run is in flight. */
   async release(): Promise<void> {
     this.#closed = true;
-    await Promise.all(this.#slots.map(async (slot) => {
-      if (!slot.alive) return;
-      const exited = new Promise((resolve) => slot.worker.once('exit', resolve));
-      slot.worker.postMessage({ type: 'close' } satisfies ToRunThread);
-      const timer = setTimeout(() => void slot.worker.terminate(), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(this.#slots.filter((s) => s.alive).map((s) => retire(s.worker, this.#idle)));
   }
 
   /** Threads started so far (alive), for tests and metrics. */
@@ -108,7 +112,7 @@ export class RunThreads implements SessionMetadata {
     const idle = ready.find((s) => s.jobs.size === 0);
     if (idle) return idle;
     if (live.length < this.#max && live.every((s) => s.ready)) {
-      const { slot, ready: started } = RunThreads.#spawn(this.#data);
+      const { slot, ready: started } = RunThreads.#spawn(this.#open, this.#idle);
       this.#slots.push(slot);
       this.#watch(slot);
       started.then(() => (slot.ready = true), () => (slot.alive = false));
@@ -118,9 +122,8 @@ export class RunThreads implements SessionMetadata {
     return ready.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
   }
 
-  static #spawn(data: RunThreadData): { slot: Slot; ready: Promise<SessionMetadata> } {
-    const worker = new Worker(ENTRY, { workerData: data });
-    worker.unref();
+  static #spawn(open: OpenJob, idle: IdleRunThreads | undefined): { slot: Slot; ready: Promise<SessionMetadata> } {
+    const worker = idle?.take() ?? newThread();
     const slot: Slot = { worker, jobs: new Map(), ready: false, alive: true };
     const ready = new Promise<SessionMetadata>((resolve, reject) => {
       const onMessage = (m: FromRunThread): void => {
@@ -141,6 +144,7 @@ export class RunThreads implements SessionMetadata {
       worker.on('message', onMessage);
       worker.once('error', onError);
     });
+    worker.postMessage(open satisfies ToRunThread);
     return { slot, ready };
   }
 
@@ -163,6 +167,82 @@ export class RunThreads implements SessionMetadata {
       if (slot.alive || slot.jobs.size > 0) die(`exited with code ${code}`);
     });
   }
+}
+
+/**
+ * Run threads without a session, kept for the next load so that a load does not start an OS thread (see the file
+ * comment). Holds at most `max` threads (each an idle V8 isolate); close() ends them. One per OnnxRuntime.
+ */
+export class IdleRunThreads {
+  readonly #threads: Worker[] = [];
+  readonly #max: number;
+  #closed = false;
+
+  /** Keep at most `max` idle threads. */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** An idle thread, if any (the caller sends it an open). */
+  take(): Worker | undefined {
+    const worker = this.#threads.pop();
+    for (const event of ['error', 'exit']) worker?.removeAllListeners(event);
+    return worker;
+  }
+
+  /** Keep `worker` (its session closed, its listeners removed), or end it when closed or full. */
+  async keep(worker: Worker): Promise<void> {
+    if (this.#closed || this.#threads.length >= this.#max) {
+      await worker.terminate();
+      return;
+    }
+    worker.unref();
+    this.#threads.push(worker);
+    const drop = (): void => {
+      const i = this.#threads.indexOf(worker);
+      if (i >= 0) this.#threads.splice(i, 1);
+    };
+    worker.once('exit', drop);
+    worker.once('error', drop); // a crashed idle thread is dropped, never handed out
+  }
+
+  /** Idle threads now, for tests. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  /** End every idle thread; later keep() calls end theirs. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#threads.splice(0).map((w) => w.terminate()));
+  }
+}
+
+function newThread(): Worker {
+  const worker = new Worker(ENTRY);
+  worker.unref();
+  return worker;
+}
+
+/**
+ * Close the thread's session and hand the thread to `idle`; end it instead when there is no idle set or it does
+ * not answer the close within 5 s.
+ */
+async function retire(worker: Worker, idle: IdleRunThreads | undefined): Promise<void> {
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5_000);
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    worker.on('message', (m: FromRunThread) => m.type === 'closed' && done(true));
+    worker.once('exit', () => done(false));
+    worker.once('error', () => done(false));
+    worker.postMessage({ type: 'close' } satisfies ToRunThread);
+  });
+  for (const event of ['message', 'error', 'exit']) worker.removeAllListeners(event);
+  if (closed && idle) await idle.keep(worker);
+  else await worker.terminate();
 }
 
 /** The data as a typed array that owns exactly its bytes, so posting it copies no neighbouring bytes of a larger buffer. */

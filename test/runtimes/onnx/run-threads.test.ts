@@ -12,7 +12,7 @@ import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../../../src/core/runtime.ts';
 import { tensor, type Tensor } from '../../../src/core/tensor.ts';
 import { OnnxRuntime } from '../../../src/runtimes/onnx/index.ts';
-import { RunThreads } from '../../../src/runtimes/onnx/run-threads.ts';
+import { IdleRunThreads, RunThreads } from '../../../src/runtimes/onnx/run-threads.ts';
 import { mlp, mlpReference, type MlpOptions } from '../../support/models.ts';
 import { rejectsWithCode } from '../conformance.ts';
 
@@ -34,7 +34,7 @@ after(async () => {
 async function loadWith(runThreads: number): Promise<LoadedModel> {
   const rt = await OnnxRuntime.create({ runThreads });
   const m = await rt.load({ modelName: 'mlp', version: 1, path: join(root, 'mlp', '1') });
-  open.push(m);
+  open.push({ close: async () => { await m.close(); await rt.close(); } });
   return m;
 }
 
@@ -100,6 +100,26 @@ describe('ONNX run threads', () => {
     await assert.rejects(m.run({ signatureName: 'serving_default', inputs: { x: tensor('float32', [1, 3], new Float32Array(3)) }, signal: new AbortController().signal }), /dimensions|Got: 3/i);
     const x = rows(1, 5);
     assertClose((await run(m, x, 1))['y']!, mlpReference(OPTS, x, 1));
+  });
+
+  it('threads of a released version wait idle and serve the next load (no new OS thread per load)', async () => {
+    const idle = new IdleRunThreads(2);
+    open.push(idle);
+    const options = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
+    const first = await RunThreads.start(file, options, 2, idle);
+    await first.release();
+    assert.equal(idle.size, 1, 'the released thread waits idle');
+    await assert.rejects(RunThreads.start(join(root, 'missing.onnx'), options, 2, idle), /missing\.onnx|No such file|Load model/i);
+    assert.equal(idle.size, 1, 'a failed load hands its thread back');
+    const second = await RunThreads.start(file, options, 2, idle);
+    assert.equal(idle.size, 0, 'the next load took the idle thread');
+    const x = rows(3, 9);
+    const y = (await second.run({ x: new ort.Tensor('float32', x, [3, OPTS.inputSize]) }, ['y']))['y'] as ort.Tensor;
+    const expected = mlpReference(OPTS, x, 3);
+    (y.data as Float32Array).forEach((v, k) => assert.ok(Math.abs(v - expected[k]!) <= 1e-4 * (1 + Math.abs(expected[k]!))));
+    await second.release();
+    await idle.close();
+    assert.equal(idle.size, 0, 'close ends the idle threads');
   });
 
   it('a closed version rejects runs with UNAVAILABLE', async () => {

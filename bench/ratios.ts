@@ -1,5 +1,5 @@
 /**
- * The ratios issues 2, 3, 4 and 6 ask for, computed from one run's measurements. A side that was not measured
+ * The ratios issues 2, 3, 4, 6 and 11 (gRPC) ask for, computed from one run's measurements. A side that was not measured
  * makes the ratio "not measured", never a guess.
  */
 import { CONTENDERS, findResult, type BenchContext } from './context.ts';
@@ -45,5 +45,7 @@ export function computeRatios(ctx: BenchContext): Ratio[] {
     ratio('issue 6', 'inferd gRPC tensor_content batching / lower ceiling, mlp, c=32', grpcTcBatching, lowerCeiling, 0.7, ceilingText),
     ratio('issue 6', 'p50 at c=1, batching on / off, mlp REST', p50(CONTENDERS.inferdRestBatching, MODEL_NAMES.mlp, 1), p50(CONTENDERS.inferdRest, MODEL_NAMES.mlp, 1), 1.05,
       'latency ratio (lower is better); target: batching adds < 5%', true),
+    ratio('issue 11', 'gRPC tensor_content, batching on, c=32 / grpc-js canned, c=32', grpcTcBatching, rps(CONTENDERS.grpcCanned, MODEL_NAMES.mlp), 0.7,
+      'req/s, same run; canned = grpc-js answering inferd\'s bytes without decoding (bench/baseline/grpc-canned.ts)'),
   ];
 }

@@ -6,7 +6,7 @@
  * decode cost of those bodies plus a 224×224×3 float image and a base64 JPEG body: inferd's decoder (parse to tape +
  * tensors) against V8's JSON.parse of the same bytes (CPU µs per body).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodePredictInputs, parsePredictRequest } from '../../src/api/rest/json/predict-request.ts';
 import type { DType } from '../../src/core/dtype.ts';
@@ -128,8 +128,13 @@ async function withBaseline(server: ChildServer, fn: (s: { url: string; pid: num
   }
 }
 
-async function withInferd(args: readonly string[], fn: (s: { url: string; pid: number }) => Promise<LoadResult[]>): Promise<{ results: LoadResult[]; answer: string }> {
-  const inferd = await startInferd({ args });
+async function withInferd(
+  ctx: BenchContext, profileName: string, args: readonly string[], fn: (s: { url: string; pid: number }) => Promise<LoadResult[]>,
+): Promise<{ results: LoadResult[]; answer: string }> {
+  // `--profile=DIR`: each server writes its CPU profiles into DIR/<profileName> (summarised by bench/profile.ts).
+  const profileDir = ctx.options.profileDir ? join(ctx.options.profileDir, profileName) : null;
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  const inferd = await startInferd({ args, profileDir });
   try {
     const res = await fetch(`${inferd.restUrl}/v1/models/${MODEL_NAMES.mlp}:predict`, { method: 'POST', body: MLP_BODIES.python });
     const answer = await res.text();
@@ -168,11 +173,11 @@ function goals(results: readonly LoadResult[], decodes: readonly DecodeRow[]): R
 /** Run the group; its goals are appended to ctx.extraRatios. */
 export async function bodiesGroup(ctx: BenchContext): Promise<Section> {
   ctx.log('Bodies (issue 11): inferd without batching');
-  const off = await withInferd([`--model_config_file=${ctx.models.configFile}`], (s) => loadContender(ctx, BODY_CONTENDERS.inferd, s));
+  const off = await withInferd(ctx, 'inferd-bodies', [`--model_config_file=${ctx.models.configFile}`], (s) => loadContender(ctx, BODY_CONTENDERS.inferd, s));
   ctx.log('Bodies: inferd with batching (32, 0 µs, 1 thread)');
   const params = join(ctx.models.root, 'batching-bodies.txt');
   await writeFile(params, 'max_batch_size { value: 32 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 1000 }\nnum_batch_threads { value: 1 }\n');
-  const on = await withInferd([`--model_config_file=${ctx.models.configFile}`, '--enable_batching', `--batching_parameters_file=${params}`],
+  const on = await withInferd(ctx, 'inferd-bodies-batching', [`--model_config_file=${ctx.models.configFile}`, '--enable_batching', `--batching_parameters_file=${params}`],
     (s) => loadContender(ctx, BODY_CONTENDERS.batching, s));
   ctx.log('Bodies: bare node:http (canned)');
   const responsesFile = join(ctx.models.root, 'responses-bodies.json');

@@ -14,11 +14,10 @@
 import { Worker } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { InferdError } from '../../core/errors.ts';
+import { threadEntry } from '../../core/thread-entry.ts';
 import type { FromRunThread, ToRunThread, WireTensor } from './run-thread.ts';
 
-// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
-// dist/ build the thread runs the emitted JavaScript directly.
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./run-thread-entry.mjs', import.meta.url) : new URL('./run-thread.js', import.meta.url);
+const ENTRY = threadEntry(new URL('./run-thread.ts', import.meta.url));
 
 type OpenJob = Extract<ToRunThread, { type: 'open' }>;
 
@@ -219,7 +218,7 @@ export class IdleRunThreads {
 }
 
 function newThread(): Worker {
-  const worker = new Worker(ENTRY);
+  const worker = new Worker(ENTRY.filename, { argv: [...ENTRY.argv] });
   worker.unref();
   return worker;
 }

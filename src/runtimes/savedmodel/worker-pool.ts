@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InferdError, throwIfAborted } from '../../core/errors.ts';
+import { threadEntry } from '../../core/thread-entry.ts';
 import type { Executor, RunRequest, RunResult } from '../../core/runtime.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import type { BackendName } from './backend.ts';
@@ -50,9 +51,7 @@ function shareWeights(flat: FlatModel): FlatModel {
   return { ...flat, weights };
 }
 
-// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
-// dist/ build the thread runs the emitted JavaScript directly (no TypeScript at run time).
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
+const ENTRY = threadEntry(new URL('./worker.ts', import.meta.url));
 
 /** Runs requests on worker threads. */
 export class WorkerPool implements Executor {
@@ -68,7 +67,7 @@ export class WorkerPool implements Executor {
     const slots: Slot[] = [];
     const starts: Promise<void>[] = [];
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(ENTRY, { workerData: init });
+      const worker = new Worker(ENTRY.filename, { argv: [...ENTRY.argv], workerData: init });
       const slot: Slot = { worker, inFlight: new Map(), alive: true, started: false };
       slots.push(slot);
       starts.push(new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { InferdError, throwIfAborted } from '../../../core/errors.ts';
+import { threadEntry } from '../../../core/thread-entry.ts';
 import type { Tensor } from '../../../core/tensor.ts';
 import type { JsonTape } from './json-tape.ts';
 import type { FromCodecThread, ToCodecThread } from './json-thread.ts';
@@ -34,9 +35,7 @@ interface Slot {
   alive: boolean;
 }
 
-// From the TypeScript sources (tests, tsx) the .mjs bootstrap registers tsx in the thread; from the compiled
-// dist/ build the thread runs the emitted JavaScript directly (no TypeScript at run time).
-const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./json-thread-entry.mjs', import.meta.url) : new URL('./json-thread.js', import.meta.url);
+const ENTRY = threadEntry(new URL('./json-thread.ts', import.meta.url));
 
 /** Parses and encodes on worker threads above size thresholds. */
 export class CodecThreads {
@@ -123,7 +122,7 @@ export class CodecThreads {
   }
 
   private start(): Slot {
-    const worker = new Worker(ENTRY);
+    const worker = new Worker(ENTRY.filename, { argv: [...ENTRY.argv] });
     worker.unref();
     const slot: Slot = { worker, jobs: new Map(), alive: true };
     worker.on('message', (m: FromCodecThread) => {

@@ -47,9 +47,18 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+
 
 /**
  * Decode base64 held as raw bytes (a JSON string without escapes), with the same acceptance as decodeBase64Text;
- * undefined when it is not base64. One validation loop and Node's decoder, no intermediate regexes.
+ * undefined when it is not base64. Canonical base64 (what every encoder writes) is recognised by a round trip
+ * through Node's native codec: decoding is lenient, but if re-encoding the bytes gives back exactly the text
+ * (padded, or unpadded up to its `=`), the text was made of the alphabet with valid padding. Anything else
+ * (whitespace, non-zero trailing bits, bad characters) is decided by one validation loop, as before.
  */
 export function decodeBase64Bytes(text: Uint8Array): Uint8Array | undefined {
+  const latin1 = Buffer.from(text.buffer, text.byteOffset, text.length).toString('latin1');
+  const buf = Buffer.from(latin1, 'base64');
+  const back = buf.toString('base64');
+  if (back === latin1 || (latin1.charCodeAt(latin1.length - 1) !== 0x3d && isPaddingOf(back, latin1))) {
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  }
   let end = text.length;
   let pad = 0;
   while (end > 0 && text[end - 1] === 0x3d && pad < 2) {
@@ -59,12 +68,18 @@ export function decodeBase64Bytes(text: Uint8Array): Uint8Array | undefined {
   for (let i = 0; i < end; i++) {
     if (ALPHABET[text[i]!] === 0) {
       // Whitespace (skipped by absl) or anything else: the general path decides.
-      return decodeBase64Text(Buffer.from(text.buffer, text.byteOffset, text.length).toString('latin1'));
+      return decodeBase64Text(latin1);
     }
   }
   if (pad > 0 ? text.length % 4 !== 0 : text.length % 4 === 1) return undefined;
-  const buf = Buffer.from(Buffer.from(text.buffer, text.byteOffset, text.length).toString('latin1'), 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/** True when `padded` is `text` followed by one or two `=`. */
+function isPaddingOf(padded: string, text: string): boolean {
+  if (padded.length - text.length > 2 || !padded.startsWith(text)) return false;
+  for (let i = text.length; i < padded.length; i++) if (padded.charCodeAt(i) !== 0x3d) return false;
+  return true;
 }
 
 /** Standard padded base64 as a JSON object literal `{"b64": "..."}` (output of `_bytes` string tensors). */

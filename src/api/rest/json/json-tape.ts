@@ -12,7 +12,14 @@
  * transferred to another thread. Consumers: predict-request.ts (tensors), lenient-json.ts (a node tree for the small
  * classify/regress bodies), format.ts (error messages).
  */
+import { Buffer } from 'node:buffer';
 import { InferdError } from '../../../core/errors.ts';
+import { clingerFastPath, decimalToDouble } from './decimal-to-double.ts';
+
+/** Rows (and numbers) a tape starts with; it grows as needed. */
+const INITIAL_ROWS = 256;
+/** Bytes of a string scanned one by one before the rest is searched natively and checked four bytes at a time. */
+const SHORT_STRING = 32;
 
 /** Maximum nesting of arrays and objects; deeper documents are rejected (rapidjson has no limit, it crashes). */
 export const MAX_JSON_DEPTH = 512;
@@ -54,7 +61,6 @@ class ParseError {
   constructor(readonly message: string, readonly offset: number) {}
 }
 
-const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`)); // 10^0 … 10^22 are exact doubles
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
@@ -74,21 +80,29 @@ class TapeWriter {
   numbers: Float64Array;
   /** The source as a latin1 string (one char per byte), made on the first number that needs V8's conversion. */
   private text: string | undefined;
-  /**
-   * Rows of numbers with 16+ significant digits whose double is not computed yet (a stack in document order).
-   * A list made only of numbers converts all of them with one JSON.parse of its text (V8's correctly rounded
-   * strtod, in bulk: Python's 17-digit floats); anything else converts them one by one when its container ends.
-   * Only numbers that cannot overflow are deferred, so no parse error is reported out of document order.
-   */
-  private pending: number[] = [];
+
+  /** The source as a Buffer (same bytes), for Node's native byte search; made on the first long string. */
+  private buffer: Buffer | undefined;
+  /** The source's 4-byte-aligned words (same bytes), for scanning long strings four bytes at a time. */
+  private words: Uint32Array | undefined;
+  /** Position of the first `\\` at or after the last search (s.length when none); -1 before the first search. */
+  private backslashAt = -1;
 
   constructor(private readonly s: Uint8Array) {
-    const cap = Math.max(16, s.length >> 3);
+    // A number-heavy body has about one row per 6–20 bytes; string-heavy bodies far fewer. Start small, and grow
+    // by the rows-per-byte seen so far (growTo), so neither kind allocates much more than it uses.
+    const cap = Math.min(INITIAL_ROWS, Math.max(16, s.length >> 3));
     this.kind = new Uint8Array(cap);
     this.start = new Uint32Array(cap);
     this.end = new Uint32Array(cap);
     this.count = new Uint32Array(cap);
-    this.numbers = new Float64Array(Math.max(16, s.length >> 3));
+    this.numbers = new Float64Array(cap);
+  }
+
+  /** A new capacity past `used`: at least double, or the rows-per-byte so far extrapolated to the whole source. */
+  private growTo(used: number): number {
+    const estimate = Math.ceil((used / Math.max(1, this.pos)) * this.s.length * 1.125) + 16;
+    return Math.min(Math.max(used * 2, estimate), this.s.length + 16);
   }
 
   private peek(): number {
@@ -108,7 +122,7 @@ class TapeWriter {
   }
 
   private growRows(): void {
-    const cap = this.kind.length * 2;
+    const cap = this.growTo(this.kind.length);
     const grow = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a);
@@ -122,7 +136,7 @@ class TapeWriter {
 
   private number(value: number): number {
     if (this.nums === this.numbers.length) {
-      const b = new Float64Array(this.numbers.length * 2);
+      const b = new Float64Array(this.growTo(this.numbers.length));
       b.set(this.numbers);
       this.numbers = b;
     }
@@ -145,7 +159,6 @@ class TapeWriter {
     this.skipWhitespace();
     if (this.peek() === 0) this.fail('The document is empty.');
     this.parseValue(0);
-    this.resolvePending(-1, false); // a bare number at the root
   }
 
   private parseValue(depth: number): void {
@@ -207,7 +220,6 @@ class TapeWriter {
     }
     this.count[r] = n;
     this.end[r] = this.rows;
-    this.resolvePending(r, false);
   }
 
   private parseArray(depth: number): void {
@@ -246,27 +258,6 @@ class TapeWriter {
     }
     this.count[r] = n;
     this.end[r] = this.rows;
-    this.resolvePending(r, n === this.rows - r - 1);
-  }
-
-  /** Compute the deferred numbers inside container `r`; `plainList`: its items are exactly `count[r]` numbers. */
-  private resolvePending(r: number, plainList: boolean): void {
-    const pending = this.pending;
-    if (pending.length === 0 || pending[pending.length - 1]! <= r) return;
-    this.text ??= latin1(this.s);
-    // V8 rejects rapidjson's NaN/Inf tokens: such a list converts one by one.
-    const values = plainList ? parseOrUndefined(this.text.slice(this.start[r]!, this.pos)) : undefined;
-    if (values) {
-      while (pending.length > 0 && pending[pending.length - 1]! > r) {
-        const row = pending.pop()!;
-        this.numbers[this.count[row]!] = values[row - r - 1]!;
-      }
-      return;
-    }
-    while (pending.length > 0 && pending[pending.length - 1]! > r) {
-      const row = pending.pop()!;
-      this.numbers[this.count[row]!] = Number(this.text.slice(this.start[row]!, this.end[row]!));
-    }
   }
 
   /** Validates a string token starting at `"` (escapes, surrogates, control bytes); records its span. */
@@ -274,6 +265,7 @@ class TapeWriter {
     const s = this.s;
     const r = this.row(KIND.string, this.pos);
     let p = this.pos + 1;
+    const longFrom = p + SHORT_STRING;
     for (;;) {
       const c = p < s.length ? s[p]! : 0;
       if (c === 0x22) break;
@@ -301,10 +293,53 @@ class TapeWriter {
         this.fail('Invalid encoding in string.');
       } else {
         p++;
+        if (p === longFrom) p = this.plainRunEnd(p);
       }
     }
     this.pos = p + 1;
     this.end[r] = this.pos;
+  }
+
+  /**
+   * The string's closing quote when the bytes from `p` to it hold no escape and no control byte (base64 payloads),
+   * else `p` (the byte loop goes on and finds the escape or the error). Node's native search finds the quote and
+   * the next backslash (remembered, so many strings cost one pass); control bytes are checked four at a time.
+   */
+  private plainRunEnd(p: number): number {
+    const s = this.s;
+    const buffer = (this.buffer ??= Buffer.from(s.buffer, s.byteOffset, s.length));
+    const q = buffer.indexOf(0x22, p);
+    if (q < 0) return p;
+    if (this.backslashAt < p) {
+      const b = buffer.indexOf(0x5c, p);
+      this.backslashAt = b < 0 ? s.length : b;
+    }
+    return this.backslashAt < q || this.hasControlByte(p, q) ? p : q;
+  }
+
+  /** True when a byte in [from, to) is below 0x20. */
+  private hasControlByte(from: number, to: number): boolean {
+    const s = this.s;
+    // Byte i of the source is byte (i - wordsAt) of `words`; words[k] holds source bytes wordsAt + 4k … + 3.
+    const wordsAt = ((s.byteOffset + 3) & ~3) - s.byteOffset;
+    const words = (this.words ??= new Uint32Array(s.buffer, s.byteOffset + wordsAt, Math.max(0, (s.length - wordsAt) >> 2)));
+    const k0 = (from - wordsAt + 3) >> 2;
+    const k1 = (to - wordsAt) >> 2;
+    if (from < wordsAt || k1 <= k0) {
+      for (let i = from; i < to; i++) if (s[i]! < 0x20) return true;
+      return false;
+    }
+    for (let i = from; i < wordsAt + 4 * k0; i++) if (s[i]! < 0x20) return true;
+    // Some byte of x is below 0x20 iff (x − 0x20202020) & ~x & 0x80808080 ≠ 0 (the "hasless" test; exact for
+    // "any byte", 0x20 ≤ 128), so OR over the words and test once.
+    let any = 0;
+    for (let k = k0; k < k1; k++) {
+      const x = words[k]!;
+      any |= (x - 0x20202020) & ~x;
+    }
+    if ((any & 0x80808080) !== 0) return true;
+    for (let i = wordsAt + 4 * k1; i < to; i++) if (s[i]! < 0x20) return true;
+    return false;
   }
 
   private hex4(p: number, escapeOffset: number): number {
@@ -314,6 +349,11 @@ class TapeWriter {
     return p + 4;
   }
 
+  /**
+   * A number token (rapidjson's grammar and error texts). Its double comes from decimal-to-double.ts: Clinger's
+   * fast path or the double-double path, both exact-or-undecided, with no string made; only an undecided value
+   * (near a halfway point), a significand of 20+ digits or an exponent beyond ±88 asks V8's conversion of the text.
+   */
   private parseNumber(): void {
     const s = this.s;
     const len = s.length;
@@ -327,25 +367,27 @@ class TapeWriter {
       this.parseNanOrInf(start, minus);
       return;
     }
-    // Clinger's fast path: ≤ 15 significant digits and |exponent| ≤ 22 give a correctly rounded double directly.
-    let mant = 0;
+    // The significand's first 15 significant digits go to `head` (exact), the next 4 to `tail`; `digits` counts
+    // them all. Its decimal point position goes into `exp10`.
+    let head = 0;
+    let tail = 0;
     let digits = 0;
     if (c === 0x30) {
-      p++;
+      c = ++p < len ? s[p]! : 0;
     } else if (c >= 0x31 && c <= 0x39) {
-      while (c >= 0x30 && c <= 0x39) {
-        mant = mant * 10 + (c - 0x30);
+      do {
+        if (digits < 15) head = head * 10 + (c - 0x30);
+        else if (digits < 19) tail = tail * 10 + (c - 0x30);
         digits++;
         c = ++p < len ? s[p]! : 0;
-      }
+      } while (c >= 0x30 && c <= 0x39);
     } else {
       this.pos = p;
       this.fail('Invalid value.');
     }
     const intDigits = p - start - (minus ? 1 : 0);
-    let isDouble = false;
     let exp10 = 0;
-    c = p < len ? s[p]! : 0;
+    let isDouble = false;
     if (c === 0x2e) {
       c = ++p < len ? s[p]! : 0;
       if (!(c >= 0x30 && c <= 0x39)) {
@@ -360,9 +402,10 @@ class TapeWriter {
         }
       }
       while (c >= 0x30 && c <= 0x39) {
-        mant = mant * 10 + (c - 0x30);
-        digits++;
+        if (digits < 15) head = head * 10 + (c - 0x30);
+        else if (digits < 19) tail = tail * 10 + (c - 0x30);
         exp10--;
+        digits++;
         c = ++p < len ? s[p]! : 0;
       }
       isDouble = true;
@@ -384,21 +427,15 @@ class TapeWriter {
       isDouble = true;
     }
     this.pos = p;
-    let value: number;
-    let deferred = false;
-    if (digits <= 15 && exp10 >= -22 && exp10 <= 22) {
-      value = exp10 < 0 ? mant / POW10[-exp10]! : mant * POW10[exp10]!;
-      if (minus) value = -value;
-    } else if (isDouble && intDigits <= 300 && exp10 >= -300 && exp10 <= 0) {
-      // Cannot overflow (fewer than 301 integer digits, no positive exponent): converted later, maybe in bulk.
-      value = 0;
-      deferred = true;
-    } else {
-      // 16+ significant digits (Python's 17-digit floats) or a large exponent: V8's correctly rounded conversion
-      // of a slice of the latin1 view (no copy for slices of 13+ characters).
+    let value = digits <= 15 ? clingerFastPath(head, exp10) : NaN;
+    if (value !== value && digits <= 19) value = decimalToDouble(head, tail, digits > 15 ? digits - 15 : 0, exp10);
+    if (value !== value) {
+      // Undecided: V8's correctly rounded conversion of a slice of the latin1 view (no copy for 13+ characters).
       this.text ??= latin1(s);
       value = Number(this.text.slice(start, p));
       if (!Number.isFinite(value)) this.fail('Number too big to be stored in double.', start);
+    } else if (minus) {
+      value = -value;
     }
     if (!isDouble) {
       if (value === 0) value = 0; // "-0" is the integer 0 for rapidjson
@@ -411,7 +448,6 @@ class TapeWriter {
     const r = this.row(isDouble ? KIND.double : KIND.int, start);
     this.end[r] = p;
     this.count[r] = this.number(value);
-    if (deferred) this.pending.push(r);
   }
 
   private parseNanOrInf(start: number, minus: boolean): void {
@@ -440,14 +476,6 @@ class TapeWriter {
 const SIMPLE_ESCAPES = new Map<number, number>([
   [0x22, 0x22], [0x5c, 0x5c], [0x2f, 0x2f], [0x62, 0x08], [0x66, 0x0c], [0x6e, 0x0a], [0x72, 0x0d], [0x74, 0x09],
 ]);
-
-function parseOrUndefined(text: string): number[] | undefined {
-  try {
-    return JSON.parse(text) as number[];
-  } catch {
-    return undefined;
-  }
-}
 
 function hexAt(s: Uint8Array, p: number): number {
   let v = 0;

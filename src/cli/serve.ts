@@ -145,7 +145,7 @@ export function serveCommand(): Command {
     .option('--saved_model_tags <tags>', 'comma-separated meta graph tags to load from SavedModels', 'serve')
     .option('--saved_model_workers <n>', 'worker threads per loaded SavedModel version; 0 = run on the main thread (inferd extension; default: CPU cores)', intFlag(0))
     .option('--tensorflow_intra_op_parallelism <n>', 'threads one operator may use in a runtime session (ONNX intra-op pool); 0 = 1 per session', intFlag(0), 0)
-    .option('--tensorflow_inter_op_parallelism <n>', 'ONNX runs executing at once, each on a worker thread with its own session (weights once per thread started); 0 = CPU cores', intFlag(0), 0)
+    .option('--tensorflow_inter_op_parallelism <n>', 'ONNX and TF.js runs of one version executing at once, each on a worker thread with its own session or model (weights once per thread started); 0 = CPU cores', intFlag(0), 0)
     .option('--rest_api_num_threads <n>', 'threads parsing large REST bodies and encoding large answers off the event loop; 0 = none (default: CPU cores)', intFlag(0))
     .option('--allow_unavailable_models_at_startup [bool]', 'start even if some model fails to load (inferd extension; TF Serving exits)', boolFlag, false)
     .option('--grpc_socket_path <path>', 'also serve gRPC on this UNIX socket')

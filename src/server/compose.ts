@@ -14,8 +14,9 @@ export interface RuntimeOptions {
   /** Threads per ONNX session for one operator. Default 1 (parallelism comes from concurrent requests). */
   readonly intraOpThreads?: number;
   /**
-   * ONNX run threads per loaded version (`--tensorflow_inter_op_parallelism`: runs executing at once), each with
-   * its own session, so memory is the weights once per started thread; 0 runs on the event loop. Default 1.
+   * ONNX and TF.js run threads per loaded version (`--tensorflow_inter_op_parallelism`: runs executing at once),
+   * each with its own session or model, so memory is the weights once per started thread; 0 runs on the event
+   * loop. Default 1.
    */
   readonly interOpThreads?: number;
   /** Meta graph tags to load from SavedModels. Default ['serve']. */
@@ -37,7 +38,7 @@ export async function createRuntimes(options: RuntimeOptions = {}): Promise<Runt
       workers: options.savedModelWorkers ?? effectiveCores(),
     }),
   );
-  runtimes.push(await TfjsRuntime.create());
+  runtimes.push(await TfjsRuntime.create({ runThreads: options.interOpThreads ?? 1 }));
   return runtimes;
 }
 

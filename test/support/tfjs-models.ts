@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { prng } from '../../src/loadgen/inputs.ts';
 import { saveToDirectory } from '../../src/runtimes/tfjs/model-files.ts';
 
 /** One node of a GraphDef in the converter's JSON form. */
@@ -132,4 +133,55 @@ export async function writeDenseClassifier(dir: string): Promise<{ w1: number[][
   await model.save(saveToDirectory(dir));
   model.dispose();
   return { w1, b1, w2, b2 };
+}
+
+/** The weights of a dense stack written by writeDenseStack: per layer, W row-major [in, out] and b [out]. */
+export interface DenseStack {
+  readonly sizes: readonly number[];
+  readonly layers: readonly { readonly w: Float32Array; readonly b: Float32Array }[];
+}
+
+/**
+ * A LayersModel of Dense layers with seeded weights: x float32 [n, sizes[0]] → y float32 [n, sizes.at(-1)], relu
+ * between layers, linear output (e.g. sizes [512, 1024, 1024, 16]: 1.6 M weights, 6.4 MB, long runs at large n).
+ * Returns the weights, so denseStackReference can compute the answer with plain loops.
+ */
+export async function writeDenseStack(dir: string, sizes: readonly number[], seed = 1): Promise<DenseStack> {
+  const next = prng(seed);
+  const x = tfl.input({ shape: [sizes[0] as number], name: 'x' });
+  let h: tfl.SymbolicTensor = x;
+  const layers: { w: Float32Array; b: Float32Array }[] = [];
+  for (let l = 1; l < sizes.length; l++) {
+    const [fanIn, units] = [sizes[l - 1] as number, sizes[l] as number];
+    const last = l === sizes.length - 1;
+    const dense = tfl.layers.dense({ units, activation: last ? 'linear' : 'relu', name: last ? 'y' : `dense${l}` });
+    h = dense.apply(h) as tfl.SymbolicTensor;
+    const scale = Math.sqrt(2 / fanIn);
+    const w = Float32Array.from({ length: fanIn * units }, () => (next() * 2 - 1) * scale);
+    const b = Float32Array.from({ length: units }, () => (next() - 0.5) * 0.1);
+    dense.setWeights([tf.tensor2d(w, [fanIn, units]), tf.tensor1d(b)]);
+    layers.push({ w, b });
+  }
+  const model = tfl.model({ inputs: x, outputs: h });
+  await model.save(saveToDirectory(dir));
+  model.dispose();
+  return { sizes, layers };
+}
+
+/** writeDenseStack's model on `batch` rows of `x`, in float64 plain loops (the oracle). */
+export function denseStackReference(stack: DenseStack, x: Float32Array, batch: number): Float64Array {
+  let act = Float64Array.from(x);
+  stack.layers.forEach(({ w, b }, l) => {
+    const [fanIn, units] = [stack.sizes[l] as number, stack.sizes[l + 1] as number];
+    const out = new Float64Array(batch * units);
+    for (let r = 0; r < batch; r++) {
+      for (let j = 0; j < units; j++) {
+        let s = b[j] as number;
+        for (let i = 0; i < fanIn; i++) s += (act[r * fanIn + i] as number) * (w[i * units + j] as number);
+        out[r * units + j] = l === stack.layers.length - 1 ? s : Math.max(0, s);
+      }
+    }
+    act = out;
+  });
+  return act;
 }

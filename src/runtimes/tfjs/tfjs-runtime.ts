@@ -1,39 +1,46 @@
 /**
  * The TF.js runtime (platform `tfjs`): serves TensorFlow.js LayersModel and GraphModel folders
- * (`<base>/<version>/model.json` + weight shards) on TensorFlow.js kernels in this thread.
+ * (`<base>/<version>/model.json` + weight shards) on TensorFlow.js kernels, on worker threads by default.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import { InferdError, throwIfAborted } from '../../core/errors.ts';
-import { installKernelGuards } from '../tfjs-kernels/kernel-guards.ts';
 import type { LoadRequest, LoadedModel, Runtime } from '../../core/runtime.ts';
 import { hasModelJson, readModelFiles } from './model-files.ts';
-import { graphSignature, layersSignature } from './signature.ts';
-import { type TfjsModel, TfjsLoadedModel } from './tfjs-model.ts';
+import { TfjsRunThreads } from './run-threads.ts';
+import { buildModel, initTfjsBackend, TfjsExecutor } from './tfjs-execute.ts';
+import { TfjsLoadedModel } from './tfjs-model.ts';
+
+/** Options of the TF.js runtime. */
+export interface TfjsRuntimeOptions {
+  /**
+   * Worker threads per loaded version (`--tensorflow_inter_op_parallelism`, as for ONNX): runs of one version
+   * executing at once, each thread with its own copy of the model (the first starts at load, more only while all
+   * are busy). 0 runs every model on the event loop, where a run holds every other request. Default 1.
+   */
+  readonly runThreads?: number;
+}
 
 /** Runtime for platform `tfjs`. Construct with `TfjsRuntime.create()`. */
 export class TfjsRuntime implements Runtime {
   /** Platform name in model configs. */
   readonly platform = 'tfjs';
+  readonly #runThreads: number;
 
-  private constructor() {}
+  private constructor(runThreads: number) {
+    this.#runThreads = runThreads;
+  }
 
   /**
-   * Create the runtime. Uses the tfjs backend this thread already runs, else tfjs-backend-cpu (pure JavaScript,
+   * Create the runtime; `runThreads` must be a non-negative integer (INVALID_ARGUMENT). Inline runs use the tfjs
+   * backend this thread already runs, else tfjs-backend-cpu; run threads use tfjs-backend-cpu (pure JavaScript,
    * no native code: a TF.js model's kernels are JavaScript loops), with the shared kernel guards installed.
    */
-  static async create(): Promise<TfjsRuntime> {
-    if (!tf.engine().backendName) {
-      tf.enableProdMode();
-      installKernelGuards('cpu');
-      await tf.setBackend('cpu');
+  static async create(options: TfjsRuntimeOptions = {}): Promise<TfjsRuntime> {
+    const runThreads = options.runThreads ?? 1;
+    if (!Number.isInteger(runThreads) || runThreads < 0) {
+      throw InferdError.invalidArgument(`TfjsRuntime: runThreads must be a non-negative integer, got ${runThreads}`);
     }
-    // TensorFlow's answers for empty reductions (NaN mean, identities, ArgMax errors) on whichever backend runs.
-    const active = tf.engine().backendName;
-    if (active === 'cpu' || active === 'wasm') installKernelGuards(active);
-    return new TfjsRuntime();
+    await initTfjsBackend();
+    return new TfjsRuntime(runThreads);
   }
 
   /** True when `<versionPath>/model.json` is a file. */
@@ -48,28 +55,27 @@ export class TfjsRuntime implements Runtime {
   async load(request: LoadRequest): Promise<LoadedModel> {
     const files = await readModelFiles(request.path);
     throwIfAborted(request.signal);
-    let model: TfjsModel;
-    try {
-      const handler: tf.io.IOHandler = { load: async () => files.artifacts };
-      model = files.format === 'layers-model'
-        ? { kind: 'layers', model: await loadLayersModel(handler) }
-        : { kind: 'graph', model: await loadGraphModel(handler) };
-    } catch (err) {
-      throw InferdError.invalidArgument(`Failed to load TF.js model ${request.path}: ${err instanceof Error ? err.message : String(err)}`);
+    const id = { modelName: request.modelName, version: request.version };
+    if (this.#runThreads > 0) {
+      const threads = await TfjsRunThreads.start({ ...id, path: request.path, files }, this.#runThreads);
+      return this.#adopt(new TfjsLoadedModel(threads, threads.signature, id), request.signal);
     }
+    const { model, signature } = await buildModel(files, request.path);
+    const executor = new TfjsExecutor(model, signature, id);
+    return this.#adopt(new TfjsLoadedModel({ execute: (inputs, wanted) => executor.execute(inputs, wanted), close: async () => executor.dispose() }, signature, id), request.signal);
+  }
+
+  /** The loaded model, or CANCELLED (and the model freed) when the load was aborted meanwhile. */
+  async #adopt(model: TfjsLoadedModel, signal: AbortSignal | undefined): Promise<LoadedModel> {
     try {
-      throwIfAborted(request.signal);
-      const signature = model.kind === 'layers' ? layersSignature(model.model) : graphSignature(model.model, files.artifacts.signature);
-      return new TfjsLoadedModel(model, signature, request);
+      throwIfAborted(signal);
+      return model;
     } catch (err) {
-      model.model.dispose();
-      if (err instanceof InferdError && err.code === 'INVALID_ARGUMENT') {
-        throw InferdError.invalidArgument(`Failed to load TF.js model ${request.path}: ${err.message}`);
-      }
+      await model.close();
       throw err;
     }
   }
 
-  /** Nothing process-wide to release (tfjs's engine lives as long as the thread). */
+  /** Nothing process-wide to release (each version's threads end with it; tfjs's engine lives as long as the thread). */
   async close(): Promise<void> {}
 }

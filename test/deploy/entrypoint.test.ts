@@ -17,7 +17,7 @@ const ENTRYPOINT = path.join(REPO_ROOT, 'deploy', 'docker', 'tf_serving_entrypoi
 
 async function runEntrypoint(env: Record<string, string>, extra: string[]): Promise<{ rest: number; stop: () => Promise<number | null>; stderr: () => string }> {
   const [rest, grpc] = [await freePort(), await freePort()];
-  const child = spawn('sh', [ENTRYPOINT, '--host=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, ...extra], {
+  const child = spawn('sh', [ENTRYPOINT, '--processes=1', '--host=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, ...extra], {
     env: { ...process.env, INFERD_RUN_SOURCES: '1', INFERD_BIN: path.join(REPO_ROOT, 'bin', 'inferd.js'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -72,7 +72,7 @@ describe('npm pack → install into an empty folder → npx inferd serve', { tim
     assert.match(version.stdout, /inferd \d+\.\d+\.\d+/);
     const [rest, grpc] = [await freePort(), await freePort()];
     // The file npx runs, started directly so that SIGTERM reaches the server (npx does not forward signals).
-    const child = spawn(path.join(app, 'node_modules', '.bin', 'inferd'), ['serve', '--host=127.0.0.1', `--rest_api_port=${rest}`, `--port=${grpc}`, `--model_base_path=${path.join(app, 'models', 'hpt')}`, '--model_name=hpt'], {
+    const child = spawn(path.join(app, 'node_modules', '.bin', 'inferd'), ['serve', '--processes=1', '--host=127.0.0.1', `--rest_api_port=${rest}`, `--port=${grpc}`, `--model_base_path=${path.join(app, 'models', 'hpt')}`, '--model_name=hpt'], {
       cwd: app, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -9,7 +9,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +16,7 @@ import { floatTensor, floatsOf } from '../api/grpc/client.ts';
 import { heldGrpcPredict, heldRestPost } from '../support/held-requests.ts';
 import { halfPlusTwo } from '../support/models.ts';
 import { parsePrometheus, PROMETHEUS_PARSER_SKIP, sampleValue } from '../support/prometheus.ts';
+import { accessLogPid as accessPid, freshRequest, servingPids, waitFor } from '../support/fresh-connection.ts';
 import { exitOf, startServer, type RunningServer } from '../support/serve.ts';
 
 const METRICS_PATH = '/monitoring/prometheus/metrics';
@@ -40,7 +40,7 @@ describe('inferd serve --processes=2', { timeout: 120_000 }, () => {
 
   const predict = async (x: number, id: string) => {
     sent++;
-    return restPost(server.restPort, '/v1/models/hpt:predict', JSON.stringify({ instances: [x] }), id);
+    return freshRequest(server.restPort, 'POST', '/v1/models/hpt:predict', { body: JSON.stringify({ instances: [x] }), requestId: id });
   };
 
   it('answers over fresh connections from both serving processes, every answer y = 0.5x + 2', async () => {
@@ -63,7 +63,7 @@ describe('inferd serve --processes=2', { timeout: 120_000 }, () => {
   it('the metrics endpoint counts every request, whichever process answers the scrape', { skip: PROMETHEUS_PARSER_SKIP }, async () => {
     // Scrapes over fresh connections land on different processes; each must show the sum over both.
     for (let i = 0; i < 4; i++) {
-      const scrape = await restGet(server.restPort, METRICS_PATH);
+      const scrape = await freshRequest(server.restPort, 'GET', METRICS_PATH);
       assert.equal(scrape.status, 200, scrape.body);
       const families = parsePrometheus(scrape.body);
       assert.equal(sampleValue(families, ':tensorflow:serving:request_count_total', { model_name: 'hpt', entrypoint: 'REST', status: 'OK' }), sent);
@@ -114,21 +114,6 @@ describe('inferd serve --processes=2', { timeout: 120_000 }, () => {
   });
 });
 
-/** The serving processes' pids, from the primary's `serving with N processes` log line. */
-function servingPids(stderr: string): number[] {
-  const line = stderr.split('\n').find((l) => l.includes('"msg":"serving with'));
-  const replaced = [...stderr.matchAll(/"worker":(\d+)[^\n]*replacement serving process listening/g)].map((m) => Number(m[1]));
-  const exited = [...stderr.matchAll(/serving process (\d+) exited/g)].map((m) => Number(m[1]));
-  const pids = line ? (JSON.parse(line) as { pids: number[] }).pids : [];
-  return [...pids, ...replaced].filter((p) => !exited.includes(p));
-}
-
-/** The pid on the access-log line of the request with this x-request-id. */
-function accessPid(stderr: string, requestId: string): number | undefined {
-  const line = stderr.split('\n').find((l) => l.includes('"access":true') && l.includes(`"requestId":"${requestId}"`));
-  return line ? (JSON.parse(line) as { pid: number }).pid : undefined;
-}
-
 /** Child processes of `pid` running inferd (the serving processes), from /proc. */
 function childPids(pid: number): number[] {
   const children = new Set<number>();
@@ -156,36 +141,4 @@ function readdirSafe(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** POST over a new connection (no keep-alive agent), with an x-request-id. */
-function restPost(port: number, urlPath: string, body: string, requestId: string): Promise<{ status: number; body: string }> {
-  return restRequest(port, 'POST', urlPath, body, requestId);
-}
-
-/** GET over a new connection. */
-function restGet(port: number, urlPath: string): Promise<{ status: number; body: string }> {
-  return restRequest(port, 'GET', urlPath);
-}
-
-function restRequest(port: number, method: string, urlPath: string, body?: string, requestId?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port, method, path: urlPath, agent: false,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** Poll `condition` every 20 ms (no deadline of its own: the test runner's timeout bounds it). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
 }

@@ -2,9 +2,11 @@
  * Multi-core scaling of `inferd serve` (issue 11: "a box with 16 cores must not serve at one core's speed").
  * Plain-node runnable once compiled (`npm run build && npm run build:bench`, then `node dist-bench/bench/multicore.js`):
  * no tsx, no wrk, no network. For each core count N it builds the bench MLP (784 → 1024 → 1024 → 10, ONNX), starts
- * `inferd serve` from dist/ (bin/inferd.js) pinned with `taskset -c 0-(N-1)` and told to use N cores
- * (--rest_api_num_threads=N, --tensorflow_inter_op_parallelism=N: up to N ONNX run threads, one session each;
- * intra-op 1; batching with num_batch_threads=N), then drives
+ * `inferd serve` from dist/ (bin/inferd.js) pinned with `taskset -c 0-(N-1)`, once per `--processes` setting (default
+ * `1,auto`: one serving process, then --processes=0, one per two cores; the same setting twice is measured once).
+ * Thread counts are the server's defaults, which follow the N pinned cores (os.availableParallelism() honours the
+ * affinity mask): one process gets N REST codec threads, up to N ONNX run threads (one session each) and N batch
+ * threads; P processes get ceil(N / P) of each per process. Intra-op 1, batching on (max_batch_size 32). It drives
  * it with inferd's own load generator (`inferd bench`, src/loadgen) from separate client processes pinned to the
  * remaining cores (at N = all cores they share the server's cores; the table says so): REST JSON with the
  * Python-float body and gRPC tensor_content, each at every concurrency. Server CPU µs/request and cores busy come
@@ -25,8 +27,8 @@ import { buildModels, MODEL_NAMES } from './models.ts';
 import { REST_BODIES } from './payloads.ts';
 import { processCpuMicros, treeCpuMicros, treeRssBytes } from './proc-stat.ts';
 
-const HELP = `usage: node dist-bench/bench/multicore.js [--cores 1,4,16] [--concurrency 32,256] [--seconds 8] [--clients 4]
-       [--protocols rest,grpc] [--batching on|off] [--out multicore.json]`;
+const HELP = `usage: node dist-bench/bench/multicore.js [--cores 1,4,16] [--processes 1,auto] [--concurrency 32,256] [--seconds 8]
+       [--clients 4] [--protocols rest,grpc] [--batching on|off] [--out multicore.json]`;
 
 /** The repository root: the nearest folder above this file holding bin/inferd.js (works from bench/ and dist-bench/bench/). */
 function repoRoot(): string {
@@ -44,6 +46,8 @@ const INFERD = join(ROOT, 'bin', 'inferd.js');
 
 interface Options {
   readonly cores: number[];
+  /** `--processes` values to run at each core count: a number, or 'auto' (`--processes=0`). */
+  readonly processes: (number | 'auto')[];
   readonly concurrency: number[];
   readonly seconds: number;
   readonly clients: number;
@@ -57,6 +61,7 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       cores: { type: 'string', default: '1,4,16' },
+      processes: { type: 'string', default: '1,auto' },
       concurrency: { type: 'string', default: '32,256' },
       seconds: { type: 'string', default: '8' },
       clients: { type: 'string', default: '4' },
@@ -79,8 +84,11 @@ function parseOptions(argv: string[]): Options {
   if (protocols.some((p) => p !== 'rest' && p !== 'grpc')) throw new Error(`--protocols takes rest and/or grpc, got "${values.protocols}"`);
   const seconds = Number(values.seconds);
   if (!(seconds > 0)) throw new Error(`--seconds must be > 0, got "${values.seconds}"`);
+  const processes = values.processes.split(',').map((p) => (p === 'auto' ? 'auto' as const : Number(p)));
+  if (processes.some((p) => p !== 'auto' && !(Number.isInteger(p) && p >= 1))) throw new Error(`--processes takes positive integers and auto, got "${values.processes}"`);
   return {
     cores: list(values.cores, 'cores'),
+    processes,
     concurrency: list(values.concurrency, 'concurrency'),
     seconds,
     clients: list(values.clients, 'clients')[0]!,
@@ -133,17 +141,19 @@ async function freePort(): Promise<number> {
 
 interface Server {
   readonly child: ChildProcess;
+  /** Serving processes it runs (the listening line's `processes`; 1 when absent). */
+  readonly processes: number;
   readonly restUrl: string;
   readonly grpcAddress: string;
 }
 
-/** Start `inferd serve` pinned to cores 0..n-1 and wait until it answers a predict. */
-async function startServer(n: number, total: number, hasTaskset: boolean, configFile: string, paramsFile: string | null): Promise<Server> {
+/** Start `inferd serve` pinned to cores 0..n-1 with `--processes` and wait until it answers a predict. */
+async function startServer(n: number, total: number, hasTaskset: boolean, configFile: string, paramsFile: string | null, processes: number | 'auto'): Promise<Server> {
   const [restPort, grpcPort] = [await freePort(), await freePort()];
   const flags = [
     'serve', '--host=127.0.0.1', `--rest_api_port=${restPort}`, `--port=${grpcPort}`, '--log_level=warn',
-    `--model_config_file=${configFile}`, `--rest_api_num_threads=${n}`, '--tensorflow_intra_op_parallelism=1',
-    `--tensorflow_inter_op_parallelism=${n}`,
+    `--processes=${processes === 'auto' ? 0 : processes}`,
+    `--model_config_file=${configFile}`, '--tensorflow_intra_op_parallelism=1',
     ...(paramsFile === null ? [] : ['--enable_batching', `--batching_parameters_file=${paramsFile}`]),
   ];
   const child = startChild([...pinned(n < total ? `0-${n - 1}` : null, hasTaskset), process.execPath, INFERD, ...flags]);
@@ -157,15 +167,19 @@ async function startServer(n: number, total: number, hasTaskset: boolean, config
     }
     await sleep(100);
   }
+  const line = io.out().split('\n').find((l) => l.includes('"event":"listening"')) ?? '{}';
+  const running = (JSON.parse(line) as { processes?: number }).processes ?? 1;
   const restUrl = `http://127.0.0.1:${restPort}`;
   const res = await fetch(`${restUrl}/v1/models/${MODEL_NAMES.mlp}:predict`, { method: 'POST', body: REST_BODIES.mlpPython });
   if (res.status !== 200) throw new Error(`inferd answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
-  return { child, restUrl, grpcAddress: `127.0.0.1:${grpcPort}` };
+  return { child, processes: running, restUrl, grpcAddress: `127.0.0.1:${grpcPort}` };
 }
 
 /** One load step's numbers (all client processes together). */
 interface Step {
   readonly cores: number;
+  /** Serving processes (`--processes`). */
+  readonly processes: number;
   readonly protocol: 'rest' | 'grpc';
   readonly concurrency: number;
   readonly clients: number;
@@ -188,6 +202,7 @@ interface Step {
 
 interface StepPlan {
   readonly cores: number;
+  readonly processes: number;
   readonly total: number;
   readonly protocol: 'rest' | 'grpc';
   readonly concurrency: number;
@@ -240,7 +255,7 @@ async function runStep(server: Server, plan: StepPlan, dir: string): Promise<Ste
   const throughput = steps.reduce((s, x) => s + x.throughput, 0);
   const serverCoresBusy = (b.server - a.server) / wallUs;
   return {
-    cores: plan.cores, protocol: plan.protocol, concurrency: plan.concurrency, clients: perClient.length,
+    cores: plan.cores, processes: plan.processes, protocol: plan.protocol, concurrency: plan.concurrency, clients: perClient.length,
     clientCpus: clientCpus === null ? `shared with the server (all ${plan.total} cores)` : `cores ${clientCpus}`,
     throughput,
     p50: steps.reduce((s, x) => s + x.latency.p50 * x.throughput, 0) / Math.max(1e-9, throughput),
@@ -257,24 +272,32 @@ const fmt = (v: number, digits = 0): string => v.toLocaleString('en-US', { minim
 
 function table(steps: readonly Step[]): string {
   const lines = [
-    '| server cores | protocol, body | c | clients (cpus) | req/s | p50 ms | p99 ms | server CPU µs/req | server cores busy | client cores busy | server RSS MiB | errors |',
-    '|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| server cores | processes | protocol, body | c | clients (cpus) | req/s | p50 ms | p99 ms | server CPU µs/req | server cores busy | client cores busy | server RSS MiB | errors |',
+    '|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of steps) {
     const what = s.protocol === 'rest' ? 'REST JSON, Python floats' : 'gRPC tensor_content';
-    lines.push(`| ${s.cores} | ${what} | ${s.concurrency} | ${s.clients} (${s.clientCpus}) | ${fmt(s.throughput)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.serverCpuUsPerRequest)} | ${fmt(s.serverCoresBusy, 2)} | ${fmt(s.clientCoresBusy, 2)} | ${fmt(s.serverRssMiB)} | ${s.errors} |`);
+    lines.push(`| ${s.cores} | ${s.processes} | ${what} | ${s.concurrency} | ${s.clients} (${s.clientCpus}) | ${fmt(s.throughput)} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.serverCpuUsPerRequest)} | ${fmt(s.serverCoresBusy, 2)} | ${fmt(s.clientCoresBusy, 2)} | ${fmt(s.serverRssMiB)} | ${s.errors} |`);
   }
   return lines.join('\n');
 }
 
-/** Throughput at N cores over throughput at the smallest core count, per protocol and concurrency. */
+/**
+ * Throughput of each (cores, processes) over the first step's (smallest core count, first processes setting), and
+ * over one process at the same core count, per protocol and concurrency.
+ */
 function scaling(steps: readonly Step[]): string {
-  const base = Math.min(...steps.map((s) => s.cores));
-  const rows = steps.filter((s) => s.cores !== base).map((s) => {
-    const ref = steps.find((r) => r.cores === base && r.protocol === s.protocol && r.concurrency === s.concurrency);
-    return ref && ref.throughput > 0 ? `| ${s.protocol} c=${s.concurrency} | ${base} → ${s.cores} cores | ${fmt(s.throughput / ref.throughput, 2)}× |` : null;
+  const base = steps[0];
+  if (!base) return '';
+  const same = (a: Step, b: Step) => a.protocol === b.protocol && a.concurrency === b.concurrency;
+  const rows = steps.filter((s) => s.cores !== base.cores || s.processes !== base.processes).map((s) => {
+    const ref = steps.find((r) => r.cores === base.cores && r.processes === base.processes && same(r, s));
+    const single = steps.find((r) => r.cores === s.cores && r.processes === 1 && same(r, s));
+    if (!ref || ref.throughput <= 0) return null;
+    const vsSingle = single && single !== s && single.throughput > 0 ? `${fmt(s.throughput / single.throughput, 2)}×` : '';
+    return `| ${s.protocol} c=${s.concurrency} | ${base.cores} cores × ${base.processes} → ${s.cores} cores × ${s.processes} processes | ${fmt(s.throughput / ref.throughput, 2)}× | ${vsSingle} |`;
   }).filter((r) => r !== null);
-  return rows.length === 0 ? '' : ['| step | cores | req/s ratio |', '|---|---|---:|', ...rows].join('\n');
+  return rows.length === 0 ? '' : ['| step | cores × processes | req/s ratio | vs 1 process, same cores |', '|---|---|---:|---:|', ...rows].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -290,28 +313,37 @@ async function main(): Promise<void> {
   await writeFile(bodyFile, REST_BODIES.mlpPython);
   const machine = { cpus: total, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}`, taskset: hasTaskset, loadavg: os.loadavg() };
   process.stdout.write(`# inferd multi-core bench\n\n${new Date().toISOString()}; ${machine.cpus} cores (${machine.cpuModel}), node ${machine.node}, ${machine.platform}; load average ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')}${hasTaskset ? '' : '; taskset missing: NOTHING IS PINNED'}\n`);
-  process.stdout.write(`MLP 784 → 1024 → 1024 → 10 (ONNX), one row per request; REST body ${REST_BODIES.mlpPython.length} bytes (Python floats); gRPC tensor_content of the same row. Batching ${options.batching ? 'on (max_batch_size 32, batch_timeout_micros 0, num_batch_threads N)' : 'off'}; ${options.seconds} s measured per step after ${WARMUP_SECONDS} s warm-up; ${options.clients} client processes (\`inferd bench\`).\n\n`);
+  process.stdout.write(`MLP 784 → 1024 → 1024 → 10 (ONNX), one row per request; REST body ${REST_BODIES.mlpPython.length} bytes (Python floats); gRPC tensor_content of the same row. Serving processes: ${options.processes.join(', ')} per core count; threads: the server's defaults for its share of the N cores. Batching ${options.batching ? 'on (max_batch_size 32, batch_timeout_micros 0, num_batch_threads: default)' : 'off'}; ${options.seconds} s measured per step after ${WARMUP_SECONDS} s warm-up; ${options.clients} client processes (\`inferd bench\`).\n\n`);
   const steps: Step[] = [];
   try {
+    let paramsFile: string | null = null;
+    if (options.batching) {
+      // num_batch_threads unset: each process's default, its share of the cores it is pinned to.
+      paramsFile = join(dir, 'batching.config');
+      await writeFile(paramsFile, 'max_batch_size { value: 32 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 1000 }\n');
+    }
     for (const n of cores) {
-      let paramsFile: string | null = null;
-      if (options.batching) {
-        paramsFile = join(dir, `batching-${n}.config`);
-        await writeFile(paramsFile, `max_batch_size { value: 32 }\nbatch_timeout_micros { value: 0 }\nmax_enqueued_batches { value: 1000 }\nnum_batch_threads { value: ${n} }\n`);
-      }
-      const server = await startServer(n, total, hasTaskset, models.configFile, paramsFile);
-      try {
-        const idleRss = treeRssBytes(server.child.pid!) / 2 ** 20;
-        process.stderr.write(`${n} cores: inferd serve pid ${server.child.pid}, RSS ${idleRss.toFixed(0)} MiB after one request\n`);
-        for (const protocol of options.protocols) {
-          for (const concurrency of options.concurrency) {
-            const step = await runStep(server, { cores: n, total, protocol, concurrency, clients: Math.min(options.clients, concurrency), seconds: options.seconds, bodyFile, hasTaskset }, dir);
-            steps.push(step);
-            process.stderr.write(`  ${protocol} c=${concurrency}: ${fmt(step.throughput)} req/s, p50 ${fmt(step.p50, 2)} ms, server ${fmt(step.serverCoresBusy, 2)} cores busy, ${fmt(step.serverCpuUsPerRequest)} µs CPU/req, errors ${step.errors}\n`);
+      const measured = new Set<number>();
+      for (const setting of options.processes) {
+        const server = await startServer(n, total, hasTaskset, models.configFile, paramsFile, setting);
+        try {
+          if (measured.has(server.processes)) {
+            process.stderr.write(`${n} cores: --processes=${setting} runs ${server.processes} process(es), measured already\n`);
+            continue;
           }
+          measured.add(server.processes);
+          const idleRss = treeRssBytes(server.child.pid!) / 2 ** 20;
+          process.stderr.write(`${n} cores, ${server.processes} process(es): inferd serve pid ${server.child.pid}, RSS ${idleRss.toFixed(0)} MiB after one request\n`);
+          for (const protocol of options.protocols) {
+            for (const concurrency of options.concurrency) {
+              const step = await runStep(server, { cores: n, processes: server.processes, total, protocol, concurrency, clients: Math.min(options.clients, concurrency), seconds: options.seconds, bodyFile, hasTaskset }, dir);
+              steps.push(step);
+              process.stderr.write(`  ${protocol} c=${concurrency}: ${fmt(step.throughput)} req/s, p50 ${fmt(step.p50, 2)} ms, server ${fmt(step.serverCoresBusy, 2)} cores busy, ${fmt(step.serverCpuUsPerRequest)} µs CPU/req, errors ${step.errors}\n`);
+            }
+          }
+        } finally {
+          await stop(server.child);
         }
-      } finally {
-        await stop(server.child);
       }
     }
   } finally {

@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from '../support/serve.ts';
 
 const ROUNDS = 8;
 
-describe('inferd serve --processes=2: model changes reach every serving process', { timeout: 120_000 }, () => {
+describe('inferd serve --processes=2: model changes reach every serving process', { timeout: 180_000 }, () => {
   let dir: string;
   let server: RunningServer;
   let round = 0;

@@ -1,21 +1,25 @@
 /**
- * `inferd serve --processes=2` start-up failures: the primary checks flags and files once before it forks (a bad
+ * `inferd serve --processes=2` start and stop: the primary checks flags and files once before it forks (a bad
  * flag fails once, as with one process); a serving process that exits before it listens (here: a model that
- * cannot load) stops the others, and the primary exits non-zero with that process's error printed once.
+ * cannot load) stops the others, and the primary exits non-zero with that process's error printed once. A terminal's
+ * Ctrl-C (SIGINT to the whole process group) drains every process once and exits 0.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { corruptModel } from '../support/models.ts';
-import { runInferd } from '../support/serve.ts';
+import { spawn } from 'node:child_process';
+import { corruptModel, halfPlusTwo } from '../support/models.ts';
+import { exitOf, freePort, REPO_ROOT, runInferd } from '../support/serve.ts';
+import { freshRequest, waitFor } from '../support/fresh-connection.ts';
 
-describe('inferd serve --processes=2 start-up failure', { timeout: 60_000 }, () => {
+describe('inferd serve --processes=2: start-up failures and Ctrl-C', { timeout: 180_000 }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-cluster-fail-'));
     await corruptModel(path.join(dir, 'broken', '1'));
+    await halfPlusTwo(path.join(dir, 'hpt', '1'));
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -34,5 +38,31 @@ describe('inferd serve --processes=2 start-up failure', { timeout: 60_000 }, () 
     assert.notEqual(res.code, 0);
     assert.equal((res.stderr.match(/Failed to start server\. Error: INVALID_ARGUMENT: --batching_parameters_file requires --enable_batching/g) ?? []).length, 1, res.stderr);
     assert.doesNotMatch(res.stderr, /"pid":/, 'no serving process logged anything');
+  });
+
+  it('Ctrl-C (SIGINT to the process group): every process drains once, exit 0', async () => {
+    const port = await freePort();
+    // Its own process group, as a shell gives a foreground job: the signal reaches the primary and every child.
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), 'serve', '--processes=2', '--host=127.0.0.1',
+      `--rest_api_port=${port}`, '--port=0', '--model_name=hpt', `--model_base_path=${path.join(dir, 'hpt')}`], {
+      env: { INFERD_RUN_SOURCES: '1', ...process.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = exitOf(child);
+    try {
+      await waitFor(() => stdout.includes('"event":"listening"') || child.exitCode !== null);
+      const res = await freshRequest(port, 'POST', '/v1/models/hpt:predict', { body: '{"instances": [4]}' });
+      assert.deepEqual([res.status, JSON.parse(res.body)], [200, { predictions: [4] }]);
+      process.kill(-child.pid!, 'SIGINT');
+      assert.deepEqual(await exited, { code: 0, signal: null }, stderr);
+      assert.equal((stderr.match(/draining: not ready/g) ?? []).length, 2, stderr);
+      assert.equal((stderr.match(/drained: exiting/g) ?? []).length, 2, stderr);
+      assert.doesNotMatch(stderr, /second signal|without draining/);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
   });
 });

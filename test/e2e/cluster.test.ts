@@ -21,7 +21,7 @@ import { exitOf, startServer, type RunningServer } from '../support/serve.ts';
 
 const METRICS_PATH = '/monitoring/prometheus/metrics';
 
-describe('inferd serve --processes=2', { timeout: 120_000 }, () => {
+describe('inferd serve --processes=2', { timeout: 180_000 }, () => {
   let dir: string;
   let server: RunningServer;
   let sent = 0;

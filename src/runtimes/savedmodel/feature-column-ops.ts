@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
+import { int64Attr } from './raw-attrs.ts';
 import { stringBytes } from './tfjs-tensors.ts';
 
 const MASK64 = (1n << 64n) - 1n;
@@ -83,17 +84,6 @@ function denseColumn(t: tf.Tensor): Column {
 
 const asText = (f: bigint | Uint8Array): string => (typeof f === 'bigint' ? f.toString() : Buffer.from(f).toString('utf8'));
 const asHash = (f: bigint | Uint8Array): bigint => (typeof f === 'bigint' ? BigInt.asUintN(64, f) : fingerprint64(f));
-
-/** A 64-bit integer attribute (number, decimal string, or protobufjs Long) as a bigint. */
-function int64Attr(node: GraphNode, name: string): bigint {
-  const raw = (node as unknown as { node?: { rawAttrs?: Record<string, { i?: unknown }> } }).node?.rawAttrs?.[name]?.i;
-  if (raw === undefined || raw === null) return 0n;
-  if (typeof raw === 'object' && 'low' in raw && 'high' in raw) {
-    const l = raw as { low: number; high: number };
-    return BigInt.asUintN(64, (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0));
-  }
-  return BigInt.asUintN(64, BigInt(String(raw)));
-}
 
 /** The shared body of SparseCross and SparseCrossV2: `hash` null gives string crosses joined by `sep`. */
 function cross(node: GraphNode, nSparse: number, nDense: number, hash: { key: bigint; buckets: bigint } | null, sep: string): tf.Tensor[] {

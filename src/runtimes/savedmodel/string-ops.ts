@@ -18,18 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { shared } from '@tensorflow/tfjs-backend-cpu';
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
+import { rawStringAttr } from './raw-attrs.ts';
 import { stringBytes } from './tfjs-tensors.ts';
 import { re2Replacement, re2ToRegExp } from './re2-regex.ts';
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
-
-/** A string attribute of a custom op's node, case kept (tfjs-converter hands custom ops the raw attr bytes). */
-export function rawStringAttr(node: GraphNode, name: string): string | undefined {
-  const raw = (node as unknown as { node?: { rawAttrs?: Record<string, { s?: number[] | string }> } }).node?.rawAttrs?.[name]?.s;
-  if (raw === undefined) return undefined;
-  return typeof raw === 'string' ? Buffer.from(raw, 'base64').toString('utf8') : fromUtf8.decode(Uint8Array.from(raw));
-}
 
 function mapStrings(x: tf.Tensor, what: string, f: (s: string) => string): tf.Tensor {
   if (x.dtype !== 'string') throw InferdError.invalidArgument(`${what}: input must be a string tensor, got ${x.dtype}`);

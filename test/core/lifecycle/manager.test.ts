@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { InferdError } from '../../../src/core/errors.ts';
 import { LifecycleManager, type TransitionEvent } from '../../../src/core/lifecycle/manager.ts';
 import { OnnxRuntime } from '../../../src/runtimes/onnx/index.ts';
@@ -27,11 +27,18 @@ describe('LifecycleManager', () => {
     await runtime.close();
     await rm(dir, { recursive: true, force: true });
   });
+  // Every manager a test creates is closed after it, pass or fail (close is idempotent): a failed assertion must
+  // not leave loaded versions and retry timers behind to hang the process.
+  const managers: LifecycleManager[] = [];
+  const created = (manager: LifecycleManager): LifecycleManager => (managers.push(manager), manager);
+  afterEach(async () => {
+    await Promise.all(managers.splice(0).map((m) => m.close()));
+  });
 
   const make = async (extra: { maxLoadRetries?: number; failFirst?: number } = {}) => {
     const events: TransitionEvent[] = [];
     let attempts = 0;
-    const manager = await LifecycleManager.create({
+    const manager = created(await LifecycleManager.create({
       loader: async (name, version, signal) => {
         attempts += 1;
         if (attempts <= (extra.failFirst ?? 0)) throw InferdError.unavailable(`attempt ${attempts} fails`);
@@ -40,7 +47,7 @@ describe('LifecycleManager', () => {
       maxLoadRetries: extra.maxLoadRetries ?? 0,
       loadRetryIntervalMs: 5,
       onTransition: (e) => events.push(e),
-    });
+    }));
     return { manager, events };
   };
 
@@ -107,7 +114,7 @@ describe('LifecycleManager', () => {
 
     // While retrying, status shows LOADING with the last attempt's error.
     let seen: unknown;
-    const watching = await LifecycleManager.create({
+    const watching: LifecycleManager = created(await LifecycleManager.create({
       loader: async () => {
         throw InferdError.unavailable('still missing');
       },
@@ -116,7 +123,7 @@ describe('LifecycleManager', () => {
       onTransition: (e) => {
         if (e.retry) seen = watching.status('m').map((s) => [s.state, s.error?.message]);
       },
-    });
+    }));
     watching.setAspiredVersions('m', [v(1)]);
     await watching.whenSettled(['m']);
     assert.deepEqual(seen, [['LOADING', 'still missing']]);
@@ -138,7 +145,7 @@ describe('LifecycleManager', () => {
     const loaded: number[] = [];
     const available = new Set<number>();
     let mostAvailable = 0;
-    const manager = await LifecycleManager.create({
+    const manager = created(await LifecycleManager.create({
       loader: async (name, version, signal) => {
         loaded.push(version.version);
         await new Promise<void>((resolve) => gates.set(version.version, resolve));
@@ -150,7 +157,7 @@ describe('LifecycleManager', () => {
         else available.delete(e.version);
         mostAvailable = Math.max(mostAvailable, available.size);
       },
-    });
+    }));
     const until = async (check: () => boolean) => {
       for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
       assert.ok(check());

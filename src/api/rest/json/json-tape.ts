@@ -16,8 +16,8 @@ import { Buffer } from 'node:buffer';
 import { InferdError } from '../../../core/errors.ts';
 import { clingerFastPath, decimalToDouble } from './decimal-to-double.ts';
 
-/** Rows (and numbers) a tape starts with; it grows as needed. */
-const INITIAL_ROWS = 256;
+/** Most rows (and numbers) a tape starts with; it grows as needed. */
+const INITIAL_ROWS = 1024;
 /** Bytes of a string scanned one by one before the rest is searched natively and checked four bytes at a time. */
 const SHORT_STRING = 32;
 
@@ -43,7 +43,8 @@ export const KIND = {
  * A parsed document. Row `i` describes value `i`; row 0 is the root. Containers: `end[i]` is the row after the
  * subtree and `count[i]` the number of items (arrays) or members (objects; an object's rows are key, value, key,
  * value, ...). Numbers: `count[i]` is the number's ordinal in `numbers`. Strings and numbers: `end[i]` is the byte
- * after the token. `start[i]` is the token's first byte in `source` for every kind.
+ * after the token. `start[i]` is the token's first byte in `source` for every kind. The five arrays may be views
+ * of one ArrayBuffer (transfer each distinct `.buffer` once) and may be longer than `rows`.
  */
 export interface JsonTape {
   readonly source: Uint8Array;
@@ -89,20 +90,23 @@ class TapeWriter {
   private backslashAt = -1;
 
   constructor(private readonly s: Uint8Array) {
-    // A number-heavy body has about one row per 6–20 bytes; string-heavy bodies far fewer. Start small, and grow
-    // by the rows-per-byte seen so far (growTo), so neither kind allocates much more than it uses.
-    const cap = Math.min(INITIAL_ROWS, Math.max(16, s.length >> 3));
-    this.kind = new Uint8Array(cap);
-    this.start = new Uint32Array(cap);
-    this.end = new Uint32Array(cap);
-    this.count = new Uint32Array(cap);
-    this.numbers = new Float64Array(cap);
+    // A number-heavy body has about one row per 4–20 bytes, a string-heavy one far fewer: start with one row per
+    // 4 bytes up to INITIAL_ROWS, then grow by the rows-per-byte seen so far (growRows).
+    const cap = Math.min(INITIAL_ROWS, Math.max(16, s.length >> 2));
+    [this.kind, this.start, this.end, this.count, this.numbers] = tapeArrays(cap);
   }
 
-  /** A new capacity past `used`: at least double, or the rows-per-byte so far extrapolated to the whole source. */
-  private growTo(used: number): number {
+  /** Move the rows to arrays with room for `cap` rows (numbers never outnumber rows, so they share the capacity). */
+  private growRows(): void {
+    const used = this.kind.length;
     const estimate = Math.ceil((used / Math.max(1, this.pos)) * this.s.length * 1.125) + 16;
-    return Math.min(Math.max(used * 2, estimate), this.s.length + 16);
+    const [kind, start, end, count, numbers] = tapeArrays(Math.min(Math.max(used * 2, estimate), this.s.length + 16));
+    kind.set(this.kind);
+    start.set(this.start);
+    end.set(this.end);
+    count.set(this.count);
+    numbers.set(this.numbers.subarray(0, this.nums));
+    [this.kind, this.start, this.end, this.count, this.numbers] = [kind, start, end, count, numbers];
   }
 
   private peek(): number {
@@ -121,25 +125,8 @@ class TapeWriter {
     return r;
   }
 
-  private growRows(): void {
-    const cap = this.growTo(this.kind.length);
-    const grow = <T extends Uint8Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a);
-      return b;
-    };
-    this.kind = grow(this.kind, (n) => new Uint8Array(n));
-    this.start = grow(this.start, (n) => new Uint32Array(n));
-    this.end = grow(this.end, (n) => new Uint32Array(n));
-    this.count = grow(this.count, (n) => new Uint32Array(n));
-  }
-
+  /** Store a number's value; called once per number row, so `nums` < rows ≤ capacity. */
   private number(value: number): number {
-    if (this.nums === this.numbers.length) {
-      const b = new Float64Array(this.growTo(this.numbers.length));
-      b.set(this.numbers);
-      this.numbers = b;
-    }
     this.numbers[this.nums] = value;
     return this.nums++;
   }
@@ -471,6 +458,21 @@ class TapeWriter {
     this.end[r] = this.pos;
     this.count[r] = this.number(value);
   }
+}
+
+/**
+ * Tape arrays for `cap` rows, all views of one ArrayBuffer (one allocation per tape, not five): numbers, start,
+ * end, count, kind, in that order so each view is aligned.
+ */
+function tapeArrays(cap: number): [Uint8Array, Uint32Array, Uint32Array, Uint32Array, Float64Array] {
+  const buffer = new ArrayBuffer(cap * 21);
+  return [
+    new Uint8Array(buffer, cap * 20, cap),
+    new Uint32Array(buffer, cap * 8, cap),
+    new Uint32Array(buffer, cap * 12, cap),
+    new Uint32Array(buffer, cap * 16, cap),
+    new Float64Array(buffer, 0, cap),
+  ];
 }
 
 const SIMPLE_ESCAPES = new Map<number, number>([

@@ -31,7 +31,8 @@ if (port) {
       if (job.type === 'parse') {
         const t = parseJsonTape(job.body);
         const reply: FromCodecThread = { type: 'tape', id: job.id, ...t };
-        port.postMessage(reply, [t.source.buffer, t.kind.buffer, t.start.buffer, t.end.buffer, t.count.buffer, t.numbers.buffer] as ArrayBuffer[]);
+        // The tape's arrays share one ArrayBuffer (json-tape.ts): list each buffer once.
+        port.postMessage(reply, [...new Set([t.source.buffer, t.kind.buffer, t.start.buffer, t.end.buffer, t.count.buffer, t.numbers.buffer])] as ArrayBuffer[]);
       } else {
         const bytes = encodePredictResponseBytes(job.format, job.outputs);
         const reply: FromCodecThread = { type: 'text', id: job.id, bytes };

@@ -10,7 +10,7 @@
  *   it only through control edges, which inferd does not execute, so in practice it is accepted and skipped).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
 import { stringBytes } from './tfjs-tensors.ts';
 
@@ -134,15 +134,11 @@ function assertOp(node: GraphNode): tf.Tensor[] {
   throw InferdError.invalidArgument(`assertion failed: ${parts.join(' ')}`);
 }
 
-let registered = false;
-
-/** Register AsString, BoostedTreesBucketize, SparseToDense, Tile and Assert in this thread's tfjs-converter (idempotent). */
-export function registerExtraOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp('AsString', asString);
-  registerOp('BoostedTreesBucketize', bucketize);
-  registerOp('Assert', assertOp);
-  registerOp('SparseToDense', sparseToDense);
-  registerOp('Tile', tile);
-}
+/** AsString, BoostedTreesBucketize, Assert, SparseToDense and Tile, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const EXTRA_OPS: Readonly<Record<string, OpExecutor>> = {
+  AsString: asString,
+  BoostedTreesBucketize: bucketize,
+  Assert: assertOp,
+  SparseToDense: sparseToDense,
+  Tile: tile,
+};

@@ -11,7 +11,7 @@
  * tfjs has no int64: hashed ids must fit int32 (num_buckets ≤ 2^31), else INVALID_ARGUMENT.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
 import { int64Attr } from './raw-attrs.ts';
 import { stringBytes } from './tfjs-tensors.ts';
@@ -179,15 +179,11 @@ function sparseSegmentSqrtN(node: GraphNode, withNum: boolean): tf.Tensor {
   return tf.tensor(sums, [rows, ...data.shape.slice(1)], 'float32');
 }
 
-let registered = false;
-
-/** Register Bucketize, SparseCross, SparseCrossV2 and SparseSegmentSqrtN(WithNumSegments) (idempotent). */
-export function registerFeatureColumnOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp('Bucketize', bucketize);
-  registerOp('SparseCross', sparseCross);
-  registerOp('SparseCrossV2', sparseCrossV2);
-  registerOp('SparseSegmentSqrtN', (node) => sparseSegmentSqrtN(node, false));
-  registerOp('SparseSegmentSqrtNWithNumSegments', (node) => sparseSegmentSqrtN(node, true));
-}
+/** Bucketize, SparseCross, SparseCrossV2 and SparseSegmentSqrtN(WithNumSegments), by op name: graph-runner.ts registers them with tfjs-converter. */
+export const FEATURE_COLUMN_OPS: Readonly<Record<string, OpExecutor>> = {
+  Bucketize: bucketize,
+  SparseCross: sparseCross,
+  SparseCrossV2: sparseCrossV2,
+  SparseSegmentSqrtN: (node) => sparseSegmentSqrtN(node, false),
+  SparseSegmentSqrtNWithNumSegments: (node) => sparseSegmentSqrtN(node, true),
+};

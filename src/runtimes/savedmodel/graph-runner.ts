@@ -4,7 +4,7 @@
  * per thread; interleaved async executions would mix scopes). Owns its tfjs tensors until dispose().
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel } from '@tensorflow/tfjs-converter';
+import { GraphModel, registerOp } from '@tensorflow/tfjs-converter';
 import type { io } from '@tensorflow/tfjs-core';
 import { dtypeOfTfName, tfShortName } from '../../core/dtype.ts';
 import { InferdError, throwIfAborted, toInferdError } from '../../core/errors.ts';
@@ -13,13 +13,13 @@ import type { Tensor } from '../../core/tensor.ts';
 import type { FlatModel, FlatSignature } from './flatten.ts';
 import type { AttrObj, NodeObj } from './proto.ts';
 import { fromTfjs, toTfjs } from './tfjs-tensors.ts';
-import { registerParseExampleOps } from './parse-example.ts';
-import { registerTableOps } from './table-ops.ts';
-import { registerTensorListOps } from './tensor-list-ops.ts';
-import { registerExtraOps } from './extra-ops.ts';
-import { registerImageOps } from './image-ops.ts';
-import { registerStringOps } from './string-ops.ts';
-import { registerFeatureColumnOps } from './feature-column-ops.ts';
+import { PARSE_EXAMPLE_OPS } from './parse-example.ts';
+import { TABLE_OPS } from './table-ops.ts';
+import { TENSOR_LIST_OPS } from './tensor-list-ops.ts';
+import { EXTRA_OPS } from './extra-ops.ts';
+import { IMAGE_OPS } from './image-ops.ts';
+import { STRING_OPS } from './string-ops.ts';
+import { FEATURE_COLUMN_OPS } from './feature-column-ops.ts';
 import { describeFailure, faultNode, isFault, trackNodes, type FaultNode } from './faults.ts';
 
 /** A run request as the runner sees it (plain data, so it can come from another thread). */
@@ -80,15 +80,15 @@ function buildModel(sig: FlatSignature, weights: tf.NamedTensorMap): GraphModel 
   return model;
 }
 
-/** Register inferd's custom ops in this thread's tfjs-converter (idempotent). */
+let registered = false;
+
+/** Register inferd's custom ops in this thread's tfjs-converter (idempotent; the registry is per thread). */
 function registerCustomOps(): void {
-  registerParseExampleOps();
-  registerTableOps();
-  registerTensorListOps();
-  registerExtraOps();
-  registerImageOps();
-  registerStringOps();
-  registerFeatureColumnOps();
+  if (registered) return;
+  registered = true;
+  for (const ops of [PARSE_EXAMPLE_OPS, TABLE_OPS, TENSOR_LIST_OPS, EXTRA_OPS, IMAGE_OPS, STRING_OPS, FEATURE_COLUMN_OPS]) {
+    for (const [name, op] of Object.entries(ops)) registerOp(name, op);
+  }
 }
 
 /**

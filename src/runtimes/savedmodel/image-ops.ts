@@ -9,7 +9,7 @@
  * PNG decodes are exact.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { InferdError } from '../../core/errors.ts';
@@ -171,12 +171,8 @@ function resizeBicubic(node: GraphNode): tf.Tensor {
   return tf.tensor(out, [n, outH, outW, c], 'float32');
 }
 
-let registered = false;
-
-/** Register the image custom ops in this thread's tfjs-converter (idempotent). */
-export function registerImageOps(): void {
-  if (registered) return;
-  registered = true;
-  for (const op of ['DecodeJpeg', 'DecodePng', 'DecodeImage']) registerOp(op, (node) => decodeImage(node, op));
-  registerOp('ResizeBicubic', resizeBicubic);
-}
+/** The image decoders and ResizeBicubic, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const IMAGE_OPS: Readonly<Record<string, OpExecutor>> = {
+  ...Object.fromEntries(['DecodeJpeg', 'DecodePng', 'DecodeImage'].map((op): [string, OpExecutor] => [op, (node) => decodeImage(node, op)])),
+  ResizeBicubic: resizeBicubic,
+};

@@ -7,7 +7,7 @@
  * int32 (tfjs has no int64). Ragged features are not supported.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import type protobuf from 'protobufjs';
 import { InferdError } from '../../core/errors.ts';
 import { elementCount } from '../../core/tensor.ts';
@@ -182,15 +182,8 @@ function parseExampleV2(node: GraphNode): tf.Tensor[] {
   });
 }
 
-/** Names of the custom ops this module registers. */
-export const PARSE_EXAMPLE_OPS: readonly string[] = ['ParseExample', 'ParseExampleV2'];
-
-let registered = false;
-
-/** Register ParseExample and ParseExampleV2 with tfjs-converter (idempotent, process-wide). */
-export function registerParseExampleOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp('ParseExample', parseExampleV1);
-  registerOp('ParseExampleV2', parseExampleV2);
-}
+/** ParseExample and ParseExampleV2, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const PARSE_EXAMPLE_OPS: Readonly<Record<string, OpExecutor>> = {
+  ParseExample: parseExampleV1,
+  ParseExampleV2: parseExampleV2,
+};

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { shared } from '@tensorflow/tfjs-backend-cpu';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
 import { rawStringAttr } from './raw-attrs.ts';
 import { stringBytes } from './tfjs-tensors.ts';
@@ -168,18 +168,14 @@ function compare(node: GraphNode, equal: boolean): tf.Tensor {
   return tf.tensor(out, shape, 'bool');
 }
 
-let registered = false;
-
-/** Register the string and ragged ops in this thread's tfjs-converter (idempotent). */
-export function registerStringOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp('StringLower', (node) => caseOp(node, true));
-  registerOp('StringUpper', (node) => caseOp(node, false));
-  registerOp('StaticRegexReplace', staticRegexReplace);
-  registerOp('RegexReplace', dynamicRegexReplace);
-  registerOp('StringSplitV2', stringSplitV2);
-  registerOp('RaggedTensorToTensor', raggedTensorToTensor);
-  registerOp('Equal', (node) => compare(node, true));
-  registerOp('NotEqual', (node) => compare(node, false));
-}
+/** The string and ragged ops, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const STRING_OPS: Readonly<Record<string, OpExecutor>> = {
+  StringLower: (node) => caseOp(node, true),
+  StringUpper: (node) => caseOp(node, false),
+  StaticRegexReplace: staticRegexReplace,
+  RegexReplace: dynamicRegexReplace,
+  StringSplitV2: stringSplitV2,
+  RaggedTensorToTensor: raggedTensorToTensor,
+  Equal: (node) => compare(node, true),
+  NotEqual: (node) => compare(node, false),
+};

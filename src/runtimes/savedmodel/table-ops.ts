@@ -6,7 +6,7 @@
  * table-keys tensor and thread (cached on the weight tensor, which lives as long as the runner).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 import { InferdError } from '../../core/errors.ts';
 import { LOOKUP_OP } from './tables.ts';
 import { stringBytes } from './tfjs-tensors.ts';
@@ -57,11 +57,5 @@ function lookup(node: GraphNode): tf.Tensor {
   return tf.tensor(out, keys.shape, tableValues.dtype);
 }
 
-let registered = false;
-
-/** Register the table custom ops in this thread's tfjs-converter (idempotent). */
-export function registerTableOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp(LOOKUP_OP, lookup);
-}
+/** The table lookup op, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const TABLE_OPS: Readonly<Record<string, OpExecutor>> = { [LOOKUP_OP]: lookup };

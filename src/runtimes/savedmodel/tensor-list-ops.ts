@@ -8,7 +8,7 @@
  * cleanup, as tfjs does: TensorListResize shares elements between lists, so it cannot be freed at once.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
+import type { GraphNode, OpExecutor } from '@tensorflow/tfjs-converter';
 
 /** The part of tfjs-converter's TensorList these ops use. */
 interface TensorListLike {
@@ -40,12 +40,8 @@ function pushBack(node: GraphNode): tf.Tensor[] {
   return [list.idTensor];
 }
 
-let registered = false;
-
-/** Register the TensorList replacements in this thread's tfjs-converter (idempotent). */
-export function registerTensorListOps(): void {
-  if (registered) return;
-  registered = true;
-  registerOp('TensorListSetItem', setItem);
-  registerOp('TensorListPushBack', pushBack);
-}
+/** The TensorList replacements, by op name: graph-runner.ts registers them with tfjs-converter. */
+export const TENSOR_LIST_OPS: Readonly<Record<string, OpExecutor>> = {
+  TensorListSetItem: setItem,
+  TensorListPushBack: pushBack,
+};

@@ -71,7 +71,10 @@ export class PrimaryChannel implements StopRequests {
     const channel = new PrimaryChannel();
     process.on('message', (message: unknown) => channel.onMessage(message));
     process.on('SIGINT', () => undefined);
-    process.on('disconnect', () => channel.stop(false, 'the primary process is gone'));
+    // node:cluster makes a worker exit at once (code 0) when its channel closes unexpectedly, dropping requests in
+    // flight; a serving process drains instead (shutdown.ts), so that listener is replaced by ours.
+    process.removeAllListeners('disconnect');
+    process.on('disconnect', () => channel.stop(false, 'the primary process is gone', 1));
     // prom-client answers the primary's metrics requests from the registries set by clusterExporter.
     new AggregatorRegistry();
     send({ inferd: 'hello' });
@@ -104,9 +107,9 @@ export class PrimaryChannel implements StopRequests {
     if (this.stopRequest) listener(this.stopRequest.now, this.stopRequest.reason);
   }
 
-  /** Before it listens, a process asked to stop has nothing to drain: it exits (0 when asked, 1 when orphaned). */
-  private stop(now: boolean, reason: string): void {
-    if (!this.serving) process.exit(reason === 'the primary asked' ? 0 : 1);
+  /** Before it listens, a process asked to stop has nothing to drain: it exits with `earlyExitCode` at once. */
+  private stop(now: boolean, reason: string, earlyExitCode: number): void {
+    if (!this.serving) process.exit(earlyExitCode);
     if (this.stopListener) this.stopListener(now, reason);
     else this.stopRequest = { now: now || (this.stopRequest?.now ?? false), reason };
   }
@@ -129,7 +132,7 @@ export class PrimaryChannel implements StopRequests {
     const message = raw as PrimaryMessage;
     switch (message.inferd) {
       case 'stop':
-        this.stop(message.now, 'the primary asked');
+        this.stop(message.now, 'the primary asked', 0);
         return;
       case 'replay':
         this.replayed?.(message.changes);

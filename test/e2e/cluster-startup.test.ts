@@ -2,7 +2,8 @@
  * `inferd serve --processes=2` start and stop: the primary checks flags and files once before it forks (a bad
  * flag fails once, as with one process); a serving process that exits before it listens (here: a model that
  * cannot load) stops the others, and the primary exits non-zero with that process's error printed once. A terminal's
- * Ctrl-C (SIGINT to the whole process group) drains every process once and exits 0.
+ * Ctrl-C (SIGINT to the whole process group) drains every process once and exits 0. A primary killed with SIGKILL
+ * leaves no serving process behind: they see the IPC channel close, drain and exit.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,9 +13,10 @@ import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { corruptModel, halfPlusTwo } from '../support/models.ts';
 import { exitOf, freePort, REPO_ROOT, runInferd } from '../support/serve.ts';
-import { freshRequest, waitFor } from '../support/fresh-connection.ts';
+import { readFileSync } from 'node:fs';
+import { freshRequest, servingPids, waitFor } from '../support/fresh-connection.ts';
 
-describe('inferd serve --processes=2: start-up failures and Ctrl-C', { timeout: 180_000 }, () => {
+describe('inferd serve --processes=2: start-up failures, Ctrl-C, a killed primary', { timeout: 180_000 }, () => {
   let dir: string;
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'inferd-cluster-fail-'));
@@ -65,4 +67,38 @@ describe('inferd serve --processes=2: start-up failures and Ctrl-C', { timeout: 
       if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
   });
+
+  it('SIGKILL to the primary: the serving processes drain and exit (no orphans)', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), 'serve', '--processes=2', '--host=127.0.0.1',
+      `--rest_api_port=${port}`, '--port=0', '--model_name=hpt', `--model_base_path=${path.join(dir, 'hpt')}`], {
+      env: { INFERD_RUN_SOURCES: '1', ...process.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let workers: number[] = [];
+    try {
+      await waitFor(() => (stdout.includes('"event":"listening"') && servingPids(stderr).length === 2) || child.exitCode !== null);
+      workers = servingPids(stderr);
+      assert.equal(workers.length, 2, stderr);
+      child.kill('SIGKILL');
+      // The serving processes keep the stderr pipe: their last lines still arrive here.
+      await waitFor(() => workers.every(gone));
+      assert.equal((stderr.match(/"signal":"the primary process is gone"[^\n]*draining: not ready/g) ?? []).length, 2, stderr);
+      assert.equal((stderr.match(/"signal":"the primary process is gone"[^\n]*drained: exiting/g) ?? []).length, 2, stderr);
+    } finally {
+      for (const pid of workers) if (!gone(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
+
+/** The process has exited (no /proc entry, or a zombie waiting for a parent that no longer exists to reap it). */
+function gone(pid: number): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}

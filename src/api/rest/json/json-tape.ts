@@ -359,15 +359,16 @@ class TapeWriter {
     let head = 0;
     let tail = 0;
     let digits = 0;
-    if (c === 0x30) {
-      c = ++p < len ? s[p]! : 0;
-    } else if (c >= 0x31 && c <= 0x39) {
+    let d = c - 0x30; // the current byte as a digit (0–9 when it is one: `d >>> 0 < 10`)
+    if (d === 0) {
+      d = (++p < len ? s[p]! : 0) - 0x30;
+    } else if (d >>> 0 < 10) {
       do {
-        if (digits < 15) head = head * 10 + (c - 0x30);
-        else if (digits < 19) tail = tail * 10 + (c - 0x30);
+        if (digits < 15) head = head * 10 + d;
+        else if (digits < 19) tail = tail * 10 + d;
         digits++;
-        c = ++p < len ? s[p]! : 0;
-      } while (c >= 0x30 && c <= 0x39);
+        d = (++p < len ? s[p]! : 0) - 0x30;
+      } while (d >>> 0 < 10);
     } else {
       this.pos = p;
       this.fail('Invalid value.');
@@ -375,28 +376,36 @@ class TapeWriter {
     const intDigits = p - start - (minus ? 1 : 0);
     let exp10 = 0;
     let isDouble = false;
-    if (c === 0x2e) {
-      c = ++p < len ? s[p]! : 0;
-      if (!(c >= 0x30 && c <= 0x39)) {
+    if (d === 0x2e - 0x30) {
+      d = (++p < len ? s[p]! : 0) - 0x30;
+      if (d >>> 0 >= 10) {
         this.pos = p;
         this.fail('Miss fraction part in number.');
       }
       // Leading zeros of the fraction (0.000123) are not significant digits.
       if (digits === 0) {
-        while (c === 0x30) {
+        while (d === 0) {
           exp10--;
-          c = ++p < len ? s[p]! : 0;
+          d = (++p < len ? s[p]! : 0) - 0x30;
         }
       }
-      while (c >= 0x30 && c <= 0x39) {
-        if (digits < 15) head = head * 10 + (c - 0x30);
-        else if (digits < 19) tail = tail * 10 + (c - 0x30);
-        exp10--;
+      // Fraction digits: the first ones fill `head` up to 15 digits, the next ones `tail` up to 19; each moves the
+      // point (past the 19th the value is re-read from the text, so exp10 need not be exact then).
+      const from = p;
+      while (d >>> 0 < 10 && digits < 15) {
+        head = head * 10 + d;
         digits++;
-        c = ++p < len ? s[p]! : 0;
+        d = (++p < len ? s[p]! : 0) - 0x30;
       }
+      while (d >>> 0 < 10) {
+        if (digits < 19) tail = tail * 10 + d;
+        digits++;
+        d = (++p < len ? s[p]! : 0) - 0x30;
+      }
+      exp10 -= p - from;
       isDouble = true;
     }
+    c = d + 0x30;
     if (c === 0x65 || c === 0x45) {
       c = ++p < len ? s[p]! : 0;
       const negative = c === 0x2d;

@@ -148,7 +148,11 @@ describe('LifecycleManager', () => {
     const manager = created(await LifecycleManager.create({
       loader: async (name, version, signal) => {
         loaded.push(version.version);
-        await new Promise<void>((resolve) => gates.set(version.version, resolve));
+        // A gate also opens on shutdown, so closing the manager after a failed assertion cannot wait on it forever.
+        await new Promise<void>((resolve) => {
+          gates.set(version.version, resolve);
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
         return runtime.load({ modelName: name, version: 1, path: v(1).path, signal });
       },
       maxLoadRetries: 0,

@@ -18,8 +18,11 @@ import { clingerFastPath, decimalToDouble } from './decimal-to-double.ts';
 
 /** Most rows (and numbers) a tape starts with; it grows as needed. */
 const INITIAL_ROWS = 1024;
-/** Bytes of a string scanned one by one before the rest is searched natively and checked four bytes at a time. */
-const SHORT_STRING = 32;
+/**
+ * Bytes of a string scanned one by one before the rest is searched natively and checked four bytes at a time (a
+ * native search costs about as much as scanning ~75 bytes in JS, so shorter strings stay in the byte loop).
+ */
+const SHORT_STRING = 128;
 
 /** Maximum nesting of arrays and objects; deeper documents are rejected (rapidjson has no limit, it crashes). */
 export const MAX_JSON_DEPTH = 512;
@@ -252,7 +255,15 @@ class TapeWriter {
     const s = this.s;
     const r = this.row(KIND.string, this.pos);
     let p = this.pos + 1;
-    const longFrom = p + SHORT_STRING;
+    // Plain prefix: stop at the first quote, backslash or control byte; a string still plain after SHORT_STRING
+    // bytes has its rest searched natively. The loop below then handles the end, escapes and errors.
+    const prefixEnd = Math.min(p + SHORT_STRING, s.length);
+    while (p < prefixEnd) {
+      const c = s[p]!;
+      if (c === 0x22 || c === 0x5c || c < 0x20) break;
+      p++;
+    }
+    if (p === prefixEnd && p < s.length && s[p] !== 0x22) p = this.plainRunEnd(p);
     for (;;) {
       const c = p < s.length ? s[p]! : 0;
       if (c === 0x22) break;
@@ -280,7 +291,6 @@ class TapeWriter {
         this.fail('Invalid encoding in string.');
       } else {
         p++;
-        if (p === longFrom) p = this.plainRunEnd(p);
       }
     }
     this.pos = p + 1;

@@ -4,7 +4,7 @@
  * per-response event (float ms), not its integer-millisecond histogram, so sub-millisecond p50s stay visible.
  */
 import autocannon, { type Options, type Result } from 'autocannon';
-import { processCpuMicros } from './proc-stat.ts';
+import { treeCpuMicros } from './proc-stat.ts';
 import { LatencyRecorder, type LoadResult } from './results.ts';
 
 /** One REST load step. */
@@ -20,7 +20,7 @@ export interface RestLoad {
   readonly concurrency: number;
   readonly durationSec: number;
   readonly warmupSec: number;
-  /** Server process to charge CPU time to (utime + stime of all its threads, from /proc/PID/stat). */
+  /** Server process to charge CPU time to: utime + stime of all its threads and of its descendants (`--processes` > 1 serves from child processes), from /proc. */
   readonly serverPid?: number;
 }
 
@@ -49,9 +49,9 @@ export async function restLoad(load: RestLoad): Promise<LoadResult> {
   };
   if (load.warmupSec > 0) await run({ ...base, duration: load.warmupSec }, null);
   const recorder = new LatencyRecorder();
-  const cpuBefore = load.serverPid === undefined ? undefined : processCpuMicros(load.serverPid);
+  const cpuBefore = load.serverPid === undefined ? undefined : treeCpuMicros(load.serverPid);
   const result = await run({ ...base, duration: load.durationSec }, recorder);
   const summary = recorder.result(load.contender, load.model, load.concurrency, result.duration || load.durationSec);
-  const cpu = cpuBefore === undefined || load.serverPid === undefined ? {} : { cpuUsPerRequest: (processCpuMicros(load.serverPid) - cpuBefore) / Math.max(1, summary.ok) };
+  const cpu = cpuBefore === undefined || load.serverPid === undefined ? {} : { cpuUsPerRequest: (treeCpuMicros(load.serverPid) - cpuBefore) / Math.max(1, summary.ok) };
   return { ...summary, ...cpu, errors: summary.errors + result.errors + result.timeouts };
 }

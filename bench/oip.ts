@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { writeModel } from '../test/support/onnx-builder.ts';
 import { protoTypes } from '../src/api/grpc/protos.ts';
 import { encodePredict } from './load-grpc.ts';
-import { processCpuMicros } from './proc-stat.ts';
+import { treeCpuMicros } from './proc-stat.ts';
 import { buildModels, MODEL_NAMES } from './models.ts';
 import { mlpRow, pythonList } from './payloads.ts';
 import { startInferd } from './processes.ts';
@@ -185,9 +185,9 @@ async function main(): Promise<void> {
         for (const { model, name, send } of contenders) {
           await closedLoop(send, c, 0.5, null);
           const recorder = new LatencyRecorder();
-          const cpu0 = processCpuMicros(pid);
+          const cpu0 = treeCpuMicros(pid);
           const secs = await closedLoop(send, c, seconds, recorder);
-          const cpu = processCpuMicros(pid) - cpu0;
+          const cpu = treeCpuMicros(pid) - cpu0;
           const res: LoadResult = recorder.result(name, model, c, secs);
           const key = `${model}@${name}@${c}`;
           const acc = results.get(key) ?? { ok: 0, seconds: 0, cpu: 0, errors: 0 };

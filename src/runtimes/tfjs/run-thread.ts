@@ -1,10 +1,11 @@
 /**
  * The worker-thread side of TF.js run threads (run-threads.ts): builds one model version from its files on this
- * thread's tfjs engine and runs it, so tfjs-backend-cpu's JavaScript kernels never hold the event loop. Startup
+ * thread's tfjs engine and runs it, so tfjs-backend-cpu's JavaScript kernels never hold the event loop. An open
  * answers `ready` with the signature or `failed` with the load error; then one reply per run, output data
- * transferred back. Runs are executed in arrival order, one at a time (a run holds this thread while it computes).
+ * transferred back; a close frees the model and the thread waits for its next open (core/thread-pool.ts keeps idle
+ * threads for later loads). Jobs run in arrival order, one at a time (a run holds this thread while it computes).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { toInferdError } from '../../core/errors.ts';
 import type { RunResult } from '../../core/runtime.ts';
 import type { Signature } from '../../core/signature.ts';
@@ -12,20 +13,19 @@ import type { Tensor } from '../../core/tensor.ts';
 import type { TfjsModelFiles } from './model-files.ts';
 import { buildModel, initTfjsBackend, type ModelIdentity, TfjsExecutor } from './tfjs-execute.ts';
 
-/** What a run thread starts with (workerData): the files read by the main thread, and who they are. */
+/** What opening a model on a run thread takes: the files read by the main thread, and who they are. */
 export interface RunThreadData extends ModelIdentity {
   readonly path: string;
   readonly files: TfjsModelFiles;
 }
 
-/** A run for a thread: inputs by alias (copied in), the output aliases wanted. */
-export interface RunJob {
-  readonly id: number;
-  readonly inputs: Readonly<Record<string, Tensor>>;
-  readonly wanted: readonly string[];
-}
+/** A job for a run thread: open one model (a thread holds at most one), run it, close it (the thread stays). */
+export type ToRunThread =
+  | { readonly type: 'open'; readonly data: RunThreadData }
+  | { readonly type: 'run'; readonly id: number; readonly inputs: Readonly<Record<string, Tensor>>; readonly wanted: readonly string[] }
+  | { readonly type: 'close' };
 
-/** A thread's startup answer. */
+/** A thread's answer to an open. */
 export type RunThreadStartup = { readonly type: 'ready'; readonly signature: Signature } | { readonly type: 'failed'; readonly code: string; readonly message: string };
 
 /** A thread's answer to one run. */
@@ -41,28 +41,43 @@ function transferables(outputs: RunResult): ArrayBuffer[] {
   return [...out];
 }
 
-async function main(port: NonNullable<typeof parentPort>, data: RunThreadData): Promise<void> {
-  let executor: TfjsExecutor;
-  try {
-    await initTfjsBackend();
-    const { model, signature } = await buildModel(data.files, data.path);
-    executor = new TfjsExecutor(model, signature, data);
-    port.postMessage({ type: 'ready', signature } satisfies RunThreadStartup);
-  } catch (err) {
-    const e = toInferdError(err);
-    port.postMessage({ type: 'failed', code: e.code, message: e.message } satisfies RunThreadStartup);
-    return;
-  }
+/** Serve jobs one at a time in arrival order: a run waits for the open before it, a close for the runs before it. */
+function serve(port: NonNullable<typeof parentPort>): void {
+  let executor: TfjsExecutor | undefined;
+  const backend = initTfjsBackend();
+  backend.catch(() => undefined); // reported by each open
   let queue: Promise<unknown> = Promise.resolve();
-  port.on('message', (job: RunJob) => {
-    queue = queue.then(() => executor.execute(job.inputs, job.wanted)).then(
-      (outputs) => port.postMessage({ id: job.id, outputs } satisfies RunReply, transferables(outputs)),
-      (err: unknown) => {
-        const e = toInferdError(err);
-        port.postMessage({ id: job.id, code: e.code, message: e.message } satisfies RunReply);
-      },
-    );
+  const reply = (message: unknown, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
+  const failure = (err: unknown): { code: string; message: string } => {
+    const e = toInferdError(err);
+    return { code: e.code, message: e.message };
+  };
+  port.on('message', (job: ToRunThread) => {
+    queue = queue.then(async () => {
+      if (job.type === 'open') {
+        try {
+          await backend;
+          const { model, signature } = await buildModel(job.data.files, job.data.path);
+          executor = new TfjsExecutor(model, signature, job.data);
+          reply({ type: 'ready', signature } satisfies RunThreadStartup);
+        } catch (err) {
+          reply({ type: 'failed', ...failure(err) } satisfies RunThreadStartup);
+        }
+      } else if (job.type === 'close') {
+        executor?.dispose();
+        executor = undefined;
+        reply({ type: 'closed' });
+      } else {
+        try {
+          if (!executor) throw new Error('no TF.js model is open on this run thread');
+          const outputs = await executor.execute(job.inputs, job.wanted);
+          reply({ id: job.id, outputs } satisfies RunReply, transferables(outputs));
+        } catch (err) {
+          reply({ id: job.id, ...failure(err) } satisfies RunReply);
+        }
+      }
+    });
   });
 }
 
-if (parentPort) void main(parentPort, workerData as RunThreadData);
+if (parentPort) serve(parentPort);

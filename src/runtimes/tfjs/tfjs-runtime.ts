@@ -5,6 +5,7 @@
 import { InferdError, throwIfAborted } from '../../core/errors.ts';
 import type { LoadRequest, LoadedModel, Runtime } from '../../core/runtime.ts';
 import { hasModelJson, readModelFiles } from './model-files.ts';
+import { IdleThreads } from '../../core/thread-pool.ts';
 import { TfjsRunThreads } from './run-threads.ts';
 import { buildModel, initTfjsBackend, TfjsExecutor } from './tfjs-execute.ts';
 import { TfjsLoadedModel } from './tfjs-model.ts';
@@ -24,9 +25,12 @@ export class TfjsRuntime implements Runtime {
   /** Platform name in model configs. */
   readonly platform = 'tfjs';
   readonly #runThreads: number;
+  /** Run threads of unloaded versions, reused by later loads (at most one version's worth). */
+  readonly #idleThreads: IdleThreads;
 
   private constructor(runThreads: number) {
     this.#runThreads = runThreads;
+    this.#idleThreads = new IdleThreads(runThreads);
   }
 
   /**
@@ -57,7 +61,7 @@ export class TfjsRuntime implements Runtime {
     throwIfAborted(request.signal);
     const id = { modelName: request.modelName, version: request.version };
     if (this.#runThreads > 0) {
-      const threads = await TfjsRunThreads.start({ ...id, path: request.path, files }, this.#runThreads);
+      const threads = await TfjsRunThreads.start({ ...id, path: request.path, files }, this.#runThreads, this.#idleThreads);
       return this.#adopt(new TfjsLoadedModel(threads, threads.signature, id), request.signal);
     }
     const { model, signature } = await buildModel(files, request.path);
@@ -76,6 +80,13 @@ export class TfjsRuntime implements Runtime {
     }
   }
 
-  /** Nothing process-wide to release (each version's threads end with it; tfjs's engine lives as long as the thread). */
-  async close(): Promise<void> {}
+  /** Idle run threads kept for later loads, for tests. */
+  get idleThreadCount(): number {
+    return this.#idleThreads.size;
+  }
+
+  /** End the idle run threads (loaded versions' threads go idle at their close, then end too). */
+  async close(): Promise<void> {
+    await this.#idleThreads.close();
+  }
 }

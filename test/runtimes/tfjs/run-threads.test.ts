@@ -27,6 +27,7 @@ let root: string;
 let large: DenseStack;
 let small: DenseStack;
 const open: LoadedModel[] = [];
+const runtimes: TfjsRuntime[] = [];
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'inferd-tfjs-threads-'));
@@ -37,11 +38,14 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(open.map((m) => m.close()));
+  await Promise.all(runtimes.map((r) => r.close()));
   await rm(root, { recursive: true, force: true });
 });
 
-async function load(name: 'large' | 'small', runThreads: number): Promise<LoadedModel> {
-  const m = await (await TfjsRuntime.create({ runThreads })).load({ modelName: name, version: 1, path: join(root, name) });
+async function load(name: 'large' | 'small', runThreads: number, runtime?: TfjsRuntime): Promise<LoadedModel> {
+  const rt = runtime ?? (await TfjsRuntime.create({ runThreads }));
+  if (!runtime) runtimes.push(rt);
+  const m = await rt.load({ modelName: name, version: 1, path: join(root, name) });
   open.push(m);
   return m;
 }
@@ -127,19 +131,33 @@ describe('TF.js run threads', () => {
     assert.ok(!pool.pool.threads.includes(thread), 'a new thread took the run');
   });
 
-  it('close lets the run in flight finish, then ends every thread', async () => {
-    const m = await load('small', 2);
+  it('unload lets the run in flight finish and keeps the threads idle for the next load; closing the runtime ends them', async () => {
+    const rt = await TfjsRuntime.create({ runThreads: 2 });
+    const m = await load('small', 2, rt);
     const pool = poolOf(m);
     await Promise.all(Array.from({ length: 6 }, (_, i) => run(m, rows(SMALL[0]!, 1, i), 1, SMALL[0]!)));
     const threads: readonly PoolThread[] = pool.pool.threads;
     assert.ok(threads.length >= 1);
-    const exited = threads.map((t) => new Promise<void>((resolve) => t.on('exit', () => resolve())));
     const x = rows(SMALL[0]!, 4, 9);
     const inFlight = run(m, x, 4, SMALL[0]!);
     await m.close();
     assertReference(small, x, 4, (await inFlight)['y']);
-    await Promise.all(exited);
     assert.equal(pool.pool.threadCount, 0);
+    assert.equal(rt.idleThreadCount, threads.length, 'the unloaded version\'s threads wait idle');
     await rejectsWithCode(run(m, x, 4, SMALL[0]!), 'UNAVAILABLE');
+
+    // The next load (another model) opens on an idle thread instead of starting one, and answers its own weights.
+    const next = await load('large', 2, rt);
+    const reused = poolOf(next).pool.threads[0];
+    assert.ok(reused && threads.includes(reused), 'the load reused an idle thread');
+    const xs = rows(LARGE[0]!, 2, 4);
+    assertReference(large, xs, 2, (await run(next, xs, 2, LARGE[0]!))['y']);
+    await next.close();
+
+    assert.equal(rt.idleThreadCount, threads.length);
+    const exited = threads.map((t) => new Promise<void>((resolve) => t.on('exit', () => resolve())));
+    await rt.close();
+    await Promise.all(exited);
+    assert.equal(rt.idleThreadCount, 0);
   });
 });

@@ -7,7 +7,8 @@
  * (128 + signal number, as a shell reports a signal death).
  * In a serving process of `--processes=N` (`stopRequests`), SIGINT is the primary's (a terminal's Ctrl-C reaches
  * the whole process group): the primary asks over IPC instead (drain, or exit now), and so does the IPC channel
- * closing (the primary died: drain). A SIGTERM sent to the serving process itself still drains it.
+ * closing (the primary died: drain). A SIGTERM sent to the serving process itself still drains it; once it drains,
+ * further signals are ignored (a group-wide SIGTERM arrives beside the primary's request), only the primary's `now` exits at once.
  */
 import type { Logger } from 'pino';
 
@@ -45,6 +46,10 @@ const UNLOAD_BOUND_MS = 10_000;
 export function installShutdown(parts: ShutdownParts): () => void {
   let stopping = false;
   const onSignal = (signal: keyof typeof SIGNAL_NUMBERS) => {
+    // Under a primary, a signal sent to the whole group (systemd's control-group kill, `kill -- -PGID`, pkill) also
+    // reaches this process right after the primary's drain request: it must not count as a second signal. Only the
+    // primary escalates (its `now` request).
+    if (stopping && parts.stopRequests) return;
     if (stopping) {
       parts.log.warn({ signal }, 'second signal: exiting now without draining');
       process.exit(128 + SIGNAL_NUMBERS[signal]);

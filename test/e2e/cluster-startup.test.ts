@@ -2,7 +2,8 @@
  * `inferd serve --processes=2` start and stop: the primary checks flags and files once before it forks (a bad
  * flag fails once, as with one process); a serving process that exits before it listens (here: a model that
  * cannot load) stops the others, and the primary exits non-zero with that process's error printed once. A terminal's
- * Ctrl-C (SIGINT to the whole process group) drains every process once and exits 0. A primary killed with SIGKILL
+ * Ctrl-C (SIGINT to the whole process group), or SIGTERM to the whole group (systemd), drains every process once and
+ * exits 0. A primary killed with SIGKILL
  * leaves no serving process behind: they see the IPC channel close, drain and exit.
  */
 import assert from 'node:assert/strict';
@@ -42,7 +43,9 @@ describe('inferd serve --processes=2: start-up failures, Ctrl-C, a killed primar
     assert.doesNotMatch(res.stderr, /"pid":/, 'no serving process logged anything');
   });
 
-  it('Ctrl-C (SIGINT to the process group): every process drains once, exit 0', async () => {
+  // Ctrl-C in a terminal, and systemd's default control-group kill / `kill -- -PGID`: the signal reaches the primary
+  // and every serving process at once; each must drain once (not take the primary's request as a second signal).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) it(`${signal} to every process (${signal === 'SIGINT' ? 'Ctrl-C' : 'pkill, a group kill'}): each drains once, exit 0`, async () => {
     const port = await freePort();
     // Its own process group, as a shell gives a foreground job: the signal reaches the primary and every child.
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'inferd.js'), 'serve', '--processes=2', '--host=127.0.0.1',
@@ -58,7 +61,14 @@ describe('inferd serve --processes=2: start-up failures, Ctrl-C, a killed primar
       await waitFor(() => stdout.includes('"event":"listening"') || child.exitCode !== null);
       const res = await freshRequest(port, 'POST', '/v1/models/hpt:predict', { body: '{"instances": [4]}' });
       assert.deepEqual([res.status, JSON.parse(res.body)], [200, { predictions: [4] }]);
-      process.kill(-child.pid!, 'SIGINT');
+      if (signal === 'SIGINT') process.kill(-child.pid!, signal);
+      else {
+        // pkill's order (and the worst case of a group kill): the primary first, then each serving process after
+        // the primary's drain request reached it.
+        process.kill(child.pid!, signal);
+        await waitFor(() => (stderr.match(/draining: not ready/g) ?? []).length === 2 || child.exitCode !== null);
+        for (const pid of servingPids(stderr)) process.kill(pid, signal);
+      }
       assert.deepEqual(await exited, { code: 0, signal: null }, stderr);
       assert.equal((stderr.match(/draining: not ready/g) ?? []).length, 2, stderr);
       assert.equal((stderr.match(/drained: exiting/g) ?? []).length, 2, stderr);

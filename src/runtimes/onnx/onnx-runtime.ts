@@ -15,7 +15,8 @@ import { dtypeOfOrtType } from './convert.ts';
 import { messageOf } from './errors.ts';
 import { readDeclaredShapes } from './model-proto.ts';
 import { ONNX_METHOD, OnnxLoadedModel, specOf, type OnnxSession } from './onnx-model.ts';
-import { IdleRunThreads, RunThreads, type SessionMetadata } from './run-threads.ts';
+import { IdleThreads } from '../../core/thread-pool.ts';
+import { RunThreads, type SessionMetadata } from './run-threads.ts';
 
 /** The file the runtime loads from a version directory. */
 export const ONNX_MODEL_FILE = 'model.onnx';
@@ -50,11 +51,11 @@ export class OnnxRuntime implements Runtime {
   readonly #sessionOptions: ort.InferenceSession.SessionOptions;
   readonly #runThreads: number;
   /** Run threads of unloaded versions, reused by later loads (at most one version's worth). */
-  readonly #idleThreads: IdleRunThreads;
+  readonly #idleThreads: IdleThreads;
 
   private constructor(options: OnnxRuntimeOptions) {
     this.#runThreads = options.runThreads ?? 1;
-    this.#idleThreads = new IdleRunThreads(this.#runThreads);
+    this.#idleThreads = new IdleThreads(this.#runThreads);
     this.#sessionOptions = {
       executionProviders: ['cpu'],
       intraOpNumThreads: options.intraOpNumThreads ?? 1,

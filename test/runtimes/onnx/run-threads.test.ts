@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from '../../../src/core/runtime.ts';
 import { tensor, type Tensor } from '../../../src/core/tensor.ts';
 import { OnnxRuntime } from '../../../src/runtimes/onnx/index.ts';
-import { IdleRunThreads, RunThreads } from '../../../src/runtimes/onnx/run-threads.ts';
+import { IdleThreads } from '../../../src/core/thread-pool.ts';
+import { RunThreads } from '../../../src/runtimes/onnx/run-threads.ts';
 import { mlp, mlpReference, type MlpOptions } from '../../support/models.ts';
 import { rejectsWithCode } from '../conformance.ts';
 
@@ -103,7 +104,7 @@ describe('ONNX run threads', () => {
   });
 
   it('threads of a released version wait idle and serve the next load (no new OS thread per load)', async () => {
-    const idle = new IdleRunThreads(2);
+    const idle = new IdleThreads(2);
     open.push(idle);
     const options = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
     const first = await RunThreads.start(file, options, 2, idle);

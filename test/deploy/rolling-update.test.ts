@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { halfPlusTwo } from '../support/models.ts';
 import { RoundRobinBalancer } from '../support/round-robin-balancer.ts';
 import { exitOf, startServer, type RunningServer } from '../support/serve.ts';
+import { textAnswer } from '../support/http-text.ts';
 
 const REPLICAS = 3;
 const CLIENTS = 32;
@@ -45,11 +46,7 @@ function predict(agent: http.Agent, port: number, x: number): Promise<{ status: 
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       timeout: 30_000,
     }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
+      textAnswer(res).then(resolve, reject);
     });
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     req.on('error', reject);

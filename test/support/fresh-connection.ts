@@ -3,6 +3,7 @@
  * connections to the serving processes round-robin, so a run of these reaches every process.
  */
 import http from 'node:http';
+import { textAnswer } from './http-text.ts';
 
 /** `method path` on 127.0.0.1:`port` over a new connection; `requestId` is sent as x-request-id (the access log's). */
 export function freshRequest(port: number, method: string, path: string, options: { body?: string; requestId?: string } = {}): Promise<{ status: number; body: string }> {
@@ -12,11 +13,7 @@ export function freshRequest(port: number, method: string, path: string, options
       host: '127.0.0.1', port, method, path, agent: false,
       headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(requestId ? { 'x-request-id': requestId } : {}) },
     }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
+      textAnswer(res).then(resolve, reject);
     });
     req.on('error', reject);
     req.end(body);

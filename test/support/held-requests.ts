@@ -10,6 +10,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_ROOT, SERVICE_PROTO_FILES } from '../../src/api/grpc/protos.ts';
+import { textAnswer } from './http-text.ts';
 
 /** A request held in flight until `release()`. */
 export interface HeldRequest<T> {
@@ -31,11 +32,7 @@ export function heldRestPost(port: number, path: string, body: string): HeldRequ
       host: '127.0.0.1', port, method: 'POST', path, agent: false,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
     }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', reject);
+      textAnswer(res).then(resolve, reject);
     });
     req.on('error', reject);
     req.on('continue', accept);
